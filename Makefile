@@ -1,0 +1,126 @@
+# functiontrace — plain GNU make.
+#
+#   make deps        install missing Debian packages (as root), else print the command
+#   make             build ft-convert and the extension for $(PYTHON)
+#   make demo        deps + build + record samples/demo.py + convert → demo/profile.json
+#   make test        build and run every test (C unit tests, pytest end-to-end)
+#   make clean
+#
+# PYTHON=/path/to/python3.X builds the extension for that interpreter (each interpreter gets
+# its own file: python/functiontrace/_functiontrace.cpython-3XX-….so). TEST_PYTHONS lists the
+# interpreters the end-to-end tests record with. SAN=address,undefined builds the C code with
+# sanitizers.
+
+PYTHON ?= python3
+TEST_PYTHONS ?= $(PYTHON)
+PYTEST ?= /usr/bin/python3 -m pytest
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+BUILD ?= build
+PREFIX ?= /usr/local
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wno-unused-parameter -Wno-missing-field-initializers
+ifneq ($(WERROR),)
+WARN += -Werror
+endif
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+MSGPACK_PC := $(shell $(PKG_CONFIG) --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
+ZSTD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libzstd 2>/dev/null)
+ZSTD_LIBS := $(shell $(PKG_CONFIG) --libs libzstd 2>/dev/null || echo -lzstd)
+CJSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
+CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
+MSGPACK_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(MSGPACK_PC) 2>/dev/null)
+MSGPACK_LIBS := $(shell $(PKG_CONFIG) --libs $(MSGPACK_PC) 2>/dev/null || echo -lmsgpackc)
+
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -Iformat $(ZSTD_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+FORMAT_SRC := $(wildcard format/*.c)
+CONVERT_SRC := $(filter-out convert/main.c,$(wildcard convert/*.c))
+RECORD_SRC := $(wildcard record/*.c)
+FORMAT_HDR := $(wildcard format/*.h)
+CONVERT_HDR := $(wildcard convert/*.h)
+RECORD_HDR := $(wildcard record/*.h)
+
+FORMAT_OBJ := $(FORMAT_SRC:%.c=$(BUILD)/obj/%.o)
+CONVERT_OBJ := $(CONVERT_SRC:%.c=$(BUILD)/obj/%.o)
+
+# The extension, per interpreter.
+PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+PY_EXT_SUFFIX = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+EXT = python/functiontrace/_functiontrace$(PY_EXT_SUFFIX)
+
+.PHONY: all ext convert deps demo test test-c test-e2e clean check-deps
+all: convert ext
+
+convert: $(BUILD)/ft-convert
+
+$(BUILD)/obj/%.o: %.c $(FORMAT_HDR) $(CONVERT_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) -Iconvert -c $< -o $@
+
+$(BUILD)/libftformat.a: $(FORMAT_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/ft-convert: convert/main.c $(CONVERT_OBJ) $(BUILD)/libftformat.a
+	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) -Iconvert $^ -o $@ $(ALL_LDFLAGS) $(CJSON_LIBS) $(ZSTD_LIBS) -lz -lpthread -lm
+
+# The extension compiles format/ in itself (position-independent, no static library).
+ext:
+	@$(PYTHON) -c 'import sys; sys.exit(0)' || { echo "make: PYTHON=$(PYTHON) does not run" >&2; exit 1; }
+	@$(MAKE) --no-print-directory "$(EXT)" PYTHON="$(PYTHON)"
+
+python/functiontrace/_functiontrace%: $(RECORD_SRC) $(RECORD_HDR) $(FORMAT_SRC) $(FORMAT_HDR)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -shared -I$(PY_INCLUDE) -Irecord \
+	    $(RECORD_SRC) $(FORMAT_SRC) -o $@ $(ALL_LDFLAGS) $(ZSTD_LIBS) -lpthread
+
+# C unit tests of format/ (and convert/ internals).
+TEST_C_SRC := $(wildcard tests/c/test_*.c)
+TEST_C_BIN := $(TEST_C_SRC:tests/c/%.c=$(BUILD)/tests/%)
+$(BUILD)/tests/%: tests/c/%.c $(CONVERT_OBJ) $(BUILD)/libftformat.a $(wildcard tests/c/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) $(MSGPACK_CFLAGS) -Iconvert -Itests/c $< $(CONVERT_OBJ) \
+	    $(BUILD)/libftformat.a -o $@ $(ALL_LDFLAGS) $(MSGPACK_LIBS) $(CJSON_LIBS) $(ZSTD_LIBS) -lz -lpthread -lm
+
+test-c: $(TEST_C_BIN)
+	@set -e; for t in $(TEST_C_BIN); do echo "== $$t"; $$t; done
+
+test-e2e: convert
+	@for py in $(TEST_PYTHONS); do $(MAKE) --no-print-directory ext PYTHON=$$py || exit 1; done
+	FT_TEST_PYTHONS="$(TEST_PYTHONS)" FT_CONVERT="$(abspath $(BUILD)/ft-convert)" $(PYTEST) -q tests
+
+test: check-deps
+	@$(MAKE) --no-print-directory test-c
+	@$(MAKE) --no-print-directory test-e2e
+
+# Debian packages the build and the tests need.
+DEB_PACKAGES := gcc make pkg-config python3-dev libmsgpack-dev libzstd-dev libcjson-dev \
+                zlib1g-dev python3-pytest python3-zstandard npm
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all present"; \
+	elif [ "$$(id -u)" = 0 ]; then echo "deps: installing $$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) || exit 1; \
+	else echo "deps: missing packages; run:"; echo "  sudo apt-get update && sudo apt-get install -y $$missing"; exit 1; fi
+
+check-deps:
+	@$(MAKE) --no-print-directory deps
+
+DEMO_DIR ?= demo
+demo: deps all
+	rm -rf $(DEMO_DIR)
+	PYTHONPATH=$(CURDIR)/python $(PYTHON) -m functiontrace.record -o $(DEMO_DIR)/traces samples/demo.py
+	$(BUILD)/ft-convert $(DEMO_DIR)/traces -o $(DEMO_DIR)/profile.json
+	@echo
+	@echo "Profile written to $(CURDIR)/$(DEMO_DIR)/profile.json"
+	@echo "Open https://profiler.firefox.com/ and choose 'Load a profile from file'."
+
+clean:
+	rm -rf $(BUILD) $(DEMO_DIR) python/functiontrace/_functiontrace*.so
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,116 @@
+/* ft_trace.h — the records of the trace format (FORMAT.md §3–4): encoders and a decoder.
+ *
+ * Encoders append one whole record to an ft_buf. ft_trace_put_event is the hot one: the
+ * caller guarantees FT_EVENT_MAX bytes of spare capacity, so it never fails or grows.
+ * Every other encoder grows the buffer as needed and returns FT_ENOMEM on failure.
+ *
+ * The decoder reads one record at a time from a block (a decompressed frame). Records with a
+ * type it does not know are skipped and reported as FT_REC_UNKNOWN so that a caller can
+ * count them. HEADER and TRAILER are decoded into owned structs (free with the _fini
+ * functions); every other record is decoded into an ft_record whose strings point into the
+ * block. */
+#ifndef FT_TRACE_H
+#define FT_TRACE_H
+
+#include <stdint.h>
+#include "ft_buf.h"
+#include "ft_mpack.h"
+
+#define FT_FORMAT_VERSION 1
+
+enum ft_rec_type {
+    FT_REC_UNKNOWN = 0,  /* decoder only: a record of a type this build does not know */
+    FT_REC_HEADER = 1,
+    FT_REC_CHUNK = 2,
+    FT_REC_FUNC = 3,
+    FT_REC_TRAILER = 4,
+    FT_REC_CALL = 16,
+    FT_REC_RETURN = 17,
+    FT_REC_UNWIND = 18,
+    FT_REC_YIELD = 19,
+    FT_REC_RESUME = 20,
+};
+
+enum ft_func_kind { FT_FUNC_PYTHON = 0, FT_FUNC_NATIVE = 1 };
+
+/* Most bytes one event record takes: fixarray + type + two uint64. */
+#define FT_EVENT_MAX (1 + 1 + 2 * FT_MP_MAX_UINT)
+
+static inline int ft_rec_is_event(int type) { return type >= FT_REC_CALL && type <= FT_REC_RESUME; }
+/* Push (CALL, RESUME) or pop (RETURN, UNWIND, YIELD) for stack reconstruction. */
+static inline int ft_rec_is_push(int type) { return type == FT_REC_CALL || type == FT_REC_RESUME; }
+
+/* Hot path: [type, dt, fid]. Requires b->cap - b->len >= FT_EVENT_MAX. */
+static inline void ft_trace_put_event(ft_buf *b, int type, uint64_t dt, uint64_t fid)
+{
+    b->ptr[b->len++] = 0x93;            /* fixarray of 3 */
+    b->ptr[b->len++] = (uint8_t)type;   /* < 128: positive fixint */
+    ft_mp_w_uint(b, dt);
+    ft_mp_w_uint(b, fid);
+}
+
+/* Process header (FORMAT.md §4.1). Strings are owned (malloc'd) when decoded; the
+ * encoder only reads them. argv has argc entries. */
+typedef struct ft_header {
+    uint64_t format_version;
+    char *run_id;
+    uint64_t pid, ppid;
+    char *hostname;
+    char *python_version;
+    char *python_implementation;
+    char *executable;
+    char **argv;
+    size_t argc;
+    char *cwd;
+    char *clock;
+    uint64_t clock_resolution_ns;
+    uint64_t start_ns;
+    int64_t wall_anchor_ns;
+    uint64_t anchor_ns;
+    char *backend;
+    char *mode;
+    char *recorder;
+} ft_header;
+
+typedef struct ft_trailer {
+    uint64_t end_ns;
+    uint64_t events;
+    uint64_t chunks;
+    uint64_t dropped_events;
+    uint64_t functions;
+} ft_trailer;
+
+ft_status ft_trace_put_header(ft_buf *b, const ft_header *h);
+ft_status ft_trace_put_trailer(ft_buf *b, const ft_trailer *t);
+ft_status ft_trace_put_chunk(ft_buf *b, uint64_t tid, uint64_t seq, uint64_t t0,
+                             const char *thread_name, size_t name_len);
+ft_status ft_trace_put_func(ft_buf *b, uint64_t fid, int kind,
+                            const char *name, size_t name_len,
+                            const char *module, size_t module_len,
+                            const char *file, size_t file_len, uint64_t line);
+
+/* One decoded non-header record. Strings point into the block being read. */
+typedef struct ft_record {
+    int type;   /* enum ft_rec_type */
+    union {
+        struct { uint64_t dt, fid; } ev;                            /* events */
+        struct { uint64_t tid, seq, t0; ft_str thread_name; } chunk;
+        struct { uint64_t fid, kind, line; ft_str name, module, file; } func;
+    } u;
+} ft_record;
+
+/* Read the next record from r.
+ * FT_END at the end of the block; FT_OK with rec filled; FT_REC_UNKNOWN for a skipped record
+ * of an unknown type; HEADER/TRAILER records come back with only rec->type set and r
+ * positioned after them (use ft_trace_read_header / _trailer to decode those instead).
+ * Errors: FT_ETRUNC, FT_ECORRUPT (r is not advanced; ft_mp_offset(r) is where). */
+ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec);
+
+/* Decode a block that must hold exactly one HEADER (or TRAILER) record.
+ * Missing required keys → FT_ECORRUPT; unknown keys are ignored.
+ * format_version other than 1 → FT_EVERSION (h is still filled as far as it could be). */
+ft_status ft_trace_read_header(ft_mp_reader *r, ft_header *h);
+ft_status ft_trace_read_trailer(ft_mp_reader *r, ft_trailer *t);
+void ft_header_fini(ft_header *h);   /* frees owned strings; safe on a zeroed struct */
+
+#endif
