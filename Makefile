@@ -12,7 +12,10 @@
 # sanitizers.
 
 PYTHON ?= python3
-TEST_PYTHONS ?= $(PYTHON)
+# The Python versions the end-to-end tests cover by default (one interpreter each, found by
+# tests/find-pythons); override with TEST_PYTHONS="/path/python3.X …".
+TEST_VERSIONS ?= 3.11 3.12
+TEST_PYTHONS ?= $(shell tests/find-pythons $(TEST_VERSIONS))
 PYTEST ?= /usr/bin/python3 -m pytest
 CC ?= cc
 PKG_CONFIG ?= pkg-config

@@ -1,0 +1,91 @@
+"""End-to-end test harness.
+
+pytest runs under Debian's /usr/bin/python3; the interpreter that *records* is a parameter.
+FT_TEST_PYTHONS (space-separated paths, set by `make test`) lists the interpreters under test;
+each test that records runs once per interpreter. FT_CONVERT names the ft-convert binary."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import ffprofile  # noqa: E402
+
+PYTHONS = os.environ.get("FT_TEST_PYTHONS", "python3").split()
+CONVERT = os.environ.get("FT_CONVERT", str(ROOT / "build" / "ft-convert"))
+FFCHECK = ROOT.parent / "shared" / "tools" / "ffprofiler-check"
+
+
+def _python_id(py):
+    out = subprocess.run([py, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                         capture_output=True, text=True)
+    return "py" + out.stdout.strip() if out.returncode == 0 else os.path.basename(py)
+
+
+def pytest_generate_tests(metafunc):
+    if "py" in metafunc.fixturenames:
+        metafunc.parametrize("py", PYTHONS, ids=[_python_id(p) for p in PYTHONS])
+
+
+def env_for_recording():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT / "python") + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("FUNCTIONTRACE_RUN_DIR", None)
+    return env
+
+
+class Recorder:
+    """Runs programs traced and untraced with one interpreter, and converts traces."""
+
+    def __init__(self, py, tmp_path):
+        self.py = py
+        self.tmp = tmp_path
+        self.version = tuple(int(x) for x in _python_id(py)[2:].split("."))
+
+    def run_plain(self, args, cwd=None, **kw):
+        return subprocess.run([self.py, *args], capture_output=True, cwd=cwd or self.tmp,
+                              env=env_for_recording(), timeout=120, **kw)
+
+    def record(self, args, out="traces", cwd=None, quiet=True, **kw):
+        cmd = [self.py, "-m", "functiontrace.record", "-o", str(self.tmp / out)]
+        if quiet:
+            cmd.append("-q")
+        return subprocess.run(cmd + list(args), capture_output=True, cwd=cwd or self.tmp,
+                              env=env_for_recording(), timeout=120, **kw)
+
+    def convert(self, src="traces", out="profile.json", check=True):
+        res = subprocess.run([CONVERT, str(self.tmp / src), "-o", str(self.tmp / out)],
+                             capture_output=True, text=True, timeout=120)
+        if check:
+            assert res.returncode == 0, res.stderr
+            return ffprofile.load(self.tmp / out)
+        return res
+
+    def trace_files(self, out="traces"):
+        return sorted((self.tmp / out).glob("*/*.ftrace"))
+
+    def record_and_convert(self, args, **kw):
+        res = self.record(args, **kw)
+        return res, self.convert()
+
+
+@pytest.fixture
+def rec(py, tmp_path):
+    r = Recorder(py, tmp_path)
+    if not list((ROOT / "python" / "functiontrace").glob("_functiontrace*.so")):
+        pytest.fail("the extension is not built (make ext)")
+    return r
+
+
+def ffprofiler_check(profile_path, *args):
+    """Load a profile with the Firefox Profiler's own code; returns its output."""
+    res = subprocess.run([str(FFCHECK), str(profile_path), *args], capture_output=True,
+                         text=True, timeout=600)
+    assert res.returncode == 0, f"Firefox Profiler rejected {profile_path}:\n{res.stderr}\n{res.stdout}"
+    return res.stdout
