@@ -25,7 +25,8 @@ PREFIX ?= /usr/local
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wno-unused-parameter -Wno-missing-field-initializers
-ifneq ($(WERROR),)
+# Warnings are errors in CI (CI=true) or with WERROR=1.
+ifneq ($(WERROR)$(filter true,$(CI)),)
 WARN += -Werror
 endif
 ifneq ($(SAN),)
