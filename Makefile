@@ -105,9 +105,11 @@ test: check-deps
 
 # Debian packages the build and the tests need.
 DEB_PACKAGES := gcc make pkg-config python3-dev libmsgpack-dev libzstd-dev libcjson-dev \
-                zlib1g-dev python3-pytest python3-zstandard npm
+                zlib1g-dev python3-pytest python3-zstandard
+# npm may come with a nodejs package of another origin; only its command matters.
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done; \
+	    command -v npm >/dev/null || echo npm); \
 	if [ -z "$$missing" ]; then echo "deps: all present"; \
 	elif [ "$$(id -u)" = 0 ]; then echo "deps: installing $$missing"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) || exit 1; \
