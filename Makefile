@@ -92,10 +92,15 @@ $(BUILD)/tests/%: tests/c/%.c $(CONVERT_OBJ) $(BUILD)/libftformat.a $(wildcard t
 	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) $(MSGPACK_CFLAGS) -Iconvert -Itests/c $< $(CONVERT_OBJ) \
 	    $(BUILD)/libftformat.a -o $@ $(ALL_LDFLAGS) $(MSGPACK_LIBS) $(CJSON_LIBS) $(ZSTD_LIBS) -lz -lpthread -lm
 
-test-c: $(TEST_C_BIN)
+# build/ftdump: the canonical dump of trace files by the C reader, diffed against
+# tests/refdecode.py (by test_format and the end-to-end tests).
+$(BUILD)/ftdump: tests/c/ftdump_main.c $(BUILD)/libftformat.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(ZSTD_LIBS)
+
+test-c: $(TEST_C_BIN) $(BUILD)/ftdump
 	@set -e; for t in $(TEST_C_BIN); do echo "== $$t"; $$t; done
 
-test-e2e: convert
+test-e2e: convert $(BUILD)/ftdump
 	@for py in $(TEST_PYTHONS); do $(MAKE) --no-print-directory ext PYTHON=$$py || exit 1; done
 	FT_TEST_PYTHONS="$(TEST_PYTHONS)" FT_CONVERT="$(abspath $(BUILD)/ft-convert)" $(PYTEST) -q tests
 

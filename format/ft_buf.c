@@ -10,6 +10,7 @@
 #include "ft_buf.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,7 +74,8 @@ ft_status ft_buf_reserve(ft_buf *b, size_t extra)
     size_t need, cap;
     uint8_t *p;
 
-    if (extra > SIZE_MAX - b->len) {
+    /* No object may exceed PTRDIFF_MAX bytes: refuse such sizes without asking malloc. */
+    if (extra > PTRDIFF_MAX - b->len) {
         st = FT_ENOMEM;
         goto out;
     }
@@ -82,7 +84,7 @@ ft_status ft_buf_reserve(ft_buf *b, size_t extra)
         goto out;
     cap = b->cap ? b->cap : 256;
     while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+        cap = cap > PTRDIFF_MAX / 2 ? need : cap * 2;
     p = ft_realloc(b->ptr, cap);
     if (!p) {
         st = FT_ENOMEM;

@@ -7,8 +7,10 @@
  * Reading maps the whole file (or takes a memory range, for fuzzing) and hands out one
  * decompressed frame at a time. A bad frame is reported with its offset and, where the rest
  * of the file can still be found, reading continues after it: the reader skips the frame by
- * its compressed size when the frame header is sound, otherwise it scans for the next zstd
- * frame magic. So a caller loops until FT_END, counting or printing the errors in between. */
+ * its compressed size when the frame header is sound (or stops at a frame magic inside that
+ * extent, in case a damaged block size made the frame swallow the next one), otherwise it
+ * scans for the next zstd frame magic. So a caller loops until FT_END, counting or printing
+ * the errors in between. */
 #ifndef FT_FILE_H
 #define FT_FILE_H
 

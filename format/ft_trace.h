@@ -50,7 +50,8 @@ static inline void ft_trace_put_event(ft_buf *b, int type, uint64_t dt, uint64_t
 }
 
 /* Process header (FORMAT.md §4.1). Strings are owned (malloc'd) when decoded; the
- * encoder only reads them. argv has argc entries. */
+ * encoder only reads them. argv has argc entries. Decoded strings are the str bytes plus a
+ * NUL, so a str that itself holds a NUL byte reads as cut short at it. */
 typedef struct ft_header {
     uint64_t format_version;
     char *run_id;
@@ -100,15 +101,17 @@ typedef struct ft_record {
 } ft_record;
 
 /* Read the next record from r.
- * FT_END at the end of the block; FT_OK with rec filled; FT_REC_UNKNOWN for a skipped record
- * of an unknown type; HEADER/TRAILER records come back with only rec->type set and r
+ * FT_END at the end of the block; FT_OK with rec filled; FT_OK with rec->type ==
+ * FT_REC_UNKNOWN for a skipped record of an unknown type (FT_REC_UNKNOWN is 0, not a
+ * status); HEADER/TRAILER records come back with only rec->type set and r
  * positioned after them (use ft_trace_read_header / _trailer to decode those instead).
  * Errors: FT_ETRUNC, FT_ECORRUPT (r is not advanced; ft_mp_offset(r) is where). */
 ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec);
 
 /* Decode a block that must hold exactly one HEADER (or TRAILER) record.
  * Missing required keys → FT_ECORRUPT; unknown keys are ignored.
- * format_version other than 1 → FT_EVERSION (h is still filled as far as it could be). */
+ * format_version other than 1 → FT_EVERSION (h is still filled as far as it could be).
+ * On any other error h is left zeroed and r is not advanced. */
 ft_status ft_trace_read_header(ft_mp_reader *r, ft_header *h);
 ft_status ft_trace_read_trailer(ft_mp_reader *r, ft_trailer *t);
 void ft_header_fini(ft_header *h);   /* frees owned strings; safe on a zeroed struct */

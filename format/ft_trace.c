@@ -1,0 +1,400 @@
+/* ft_trace.c — encoding and decoding the records of FORMAT.md §3–4.
+ *
+ * Encoders write the shortest msgpack encodings and leave the buffer as it was when they
+ * fail (a half-written record would corrupt the block it sits in). They do not frame,
+ * compress or write anything: that is ft_file.c and the recorder.
+ *
+ * The decoder is strict about what FORMAT.md fixes (field types, minimum field counts,
+ * required header keys) and lenient where FORMAT.md asks it to be (extra fields, unknown
+ * record types, unknown keys, invalid UTF-8, which is passed through as bytes). It never
+ * leaves the cursor inside a record: on error the caller can report ft_mp_offset() as the
+ * start of the bad record. It does not check order rules (FUNC before use, seq numbering):
+ * those span blocks and belong to the consumer. */
+#include "ft_trace.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* ---- encoders ---- */
+
+static ft_status put_kv_str(ft_buf *b, const char *key, const char *val)
+{
+    ft_status st = ft_mp_put_cstr(b, key);
+    return st ? st : ft_mp_put_cstr(b, val);
+}
+
+static ft_status put_kv_uint(ft_buf *b, const char *key, uint64_t val)
+{
+    ft_status st = ft_mp_put_cstr(b, key);
+    return st ? st : ft_mp_put_uint(b, val);
+}
+
+ft_status ft_trace_put_header(ft_buf *b, const ft_header *h)
+{
+    size_t len0 = b->len;
+    ft_status st;
+
+    if ((st = ft_mp_put_array(b, 2)) || (st = ft_mp_put_uint(b, FT_REC_HEADER)) ||
+        (st = ft_mp_put_map(b, 18)) ||
+        (st = put_kv_uint(b, "format_version", h->format_version)) ||
+        (st = put_kv_str(b, "run_id", h->run_id)) ||
+        (st = put_kv_uint(b, "pid", h->pid)) ||
+        (st = put_kv_uint(b, "ppid", h->ppid)) ||
+        (st = put_kv_str(b, "hostname", h->hostname)) ||
+        (st = put_kv_str(b, "python_version", h->python_version)) ||
+        (st = put_kv_str(b, "python_implementation", h->python_implementation)) ||
+        (st = put_kv_str(b, "executable", h->executable)) ||
+        (st = ft_mp_put_cstr(b, "argv")) ||
+        (st = ft_mp_put_array(b, (uint32_t)h->argc)))
+        goto out;
+    for (size_t i = 0; i < h->argc; i++) {
+        if ((st = ft_mp_put_cstr(b, h->argv[i])))
+            goto out;
+    }
+    if ((st = put_kv_str(b, "cwd", h->cwd)) ||
+        (st = put_kv_str(b, "clock", h->clock)) ||
+        (st = put_kv_uint(b, "clock_resolution_ns", h->clock_resolution_ns)) ||
+        (st = put_kv_uint(b, "start_ns", h->start_ns)) ||
+        (st = ft_mp_put_cstr(b, "wall_anchor_ns")) ||
+        (st = ft_mp_put_int(b, h->wall_anchor_ns)) ||
+        (st = put_kv_uint(b, "anchor_ns", h->anchor_ns)) ||
+        (st = put_kv_str(b, "backend", h->backend)) ||
+        (st = put_kv_str(b, "mode", h->mode)) ||
+        (st = put_kv_str(b, "recorder", h->recorder)))
+        goto out;
+out:
+    if (st)
+        b->len = len0;
+    return st;
+}
+
+ft_status ft_trace_put_trailer(ft_buf *b, const ft_trailer *t)
+{
+    size_t len0 = b->len;
+    ft_status st;
+
+    if ((st = ft_mp_put_array(b, 2)) || (st = ft_mp_put_uint(b, FT_REC_TRAILER)) ||
+        (st = ft_mp_put_map(b, 5)) ||
+        (st = put_kv_uint(b, "end_ns", t->end_ns)) ||
+        (st = put_kv_uint(b, "events", t->events)) ||
+        (st = put_kv_uint(b, "chunks", t->chunks)) ||
+        (st = put_kv_uint(b, "dropped_events", t->dropped_events)) ||
+        (st = put_kv_uint(b, "functions", t->functions)))
+        b->len = len0;
+    return st;
+}
+
+ft_status ft_trace_put_chunk(ft_buf *b, uint64_t tid, uint64_t seq, uint64_t t0,
+                             const char *thread_name, size_t name_len)
+{
+    size_t len0 = b->len;
+    ft_status st;
+
+    if ((st = ft_mp_put_array(b, 5)) || (st = ft_mp_put_uint(b, FT_REC_CHUNK)) ||
+        (st = ft_mp_put_uint(b, tid)) || (st = ft_mp_put_uint(b, seq)) ||
+        (st = ft_mp_put_uint(b, t0)) ||
+        (st = ft_mp_put_str(b, thread_name ? thread_name : "", thread_name ? name_len : 0)))
+        b->len = len0;
+    return st;
+}
+
+ft_status ft_trace_put_func(ft_buf *b, uint64_t fid, int kind,
+                            const char *name, size_t name_len,
+                            const char *module, size_t module_len,
+                            const char *file, size_t file_len, uint64_t line)
+{
+    size_t len0 = b->len;
+    ft_status st;
+
+    if ((st = ft_mp_put_array(b, 7)) || (st = ft_mp_put_uint(b, FT_REC_FUNC)) ||
+        (st = ft_mp_put_uint(b, fid)) || (st = ft_mp_put_uint(b, (uint64_t)(unsigned)kind)) ||
+        (st = ft_mp_put_str(b, name ? name : "", name ? name_len : 0)) ||
+        (st = ft_mp_put_str(b, module ? module : "", module ? module_len : 0)) ||
+        (st = ft_mp_put_str(b, file ? file : "", file ? file_len : 0)) ||
+        (st = ft_mp_put_uint(b, line)))
+        b->len = len0;
+    return st;
+}
+
+/* ---- decoder ---- */
+
+/* Skips n values (extra fields a later revision may have appended). */
+static ft_status skip_n(ft_mp_reader *r, uint64_t n)
+{
+    ft_status st = FT_OK;
+    for (uint64_t i = 0; i < n && !st; i++)
+        st = ft_mp_r_skip(r);
+    return st;
+}
+
+/* Reads k uints into out[]. */
+static ft_status r_uints(ft_mp_reader *r, uint64_t *out[], int k)
+{
+    ft_status st = FT_OK;
+    for (int i = 0; i < k && !st; i++)
+        st = ft_mp_r_uint(r, out[i]);
+    return st;
+}
+
+ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec)
+{
+    const uint8_t *start = r->p;
+    uint32_t n;
+    uint64_t type;
+    ft_status st;
+
+    memset(rec, 0, sizeof *rec);
+    if (ft_mp_at_end(r))
+        return FT_END;
+    if ((st = ft_mp_r_array(r, &n)))
+        goto out;
+    if (n < 1) {
+        st = FT_ECORRUPT;
+        goto out;
+    }
+    if ((st = ft_mp_r_uint(r, &type)))
+        goto out;
+    n -= 1;
+
+    switch (type) {
+    case FT_REC_CALL: case FT_REC_RETURN: case FT_REC_UNWIND:
+    case FT_REC_YIELD: case FT_REC_RESUME: {
+        uint64_t *f[] = {&rec->u.ev.dt, &rec->u.ev.fid};
+        if (n < 2) { st = FT_ECORRUPT; goto out; }
+        if ((st = r_uints(r, f, 2)) || (st = skip_n(r, n - 2)))
+            goto out;
+        break;
+    }
+    case FT_REC_CHUNK: {
+        uint64_t *f[] = {&rec->u.chunk.tid, &rec->u.chunk.seq, &rec->u.chunk.t0};
+        if (n < 4) { st = FT_ECORRUPT; goto out; }
+        if ((st = r_uints(r, f, 3)) || (st = ft_mp_r_str(r, &rec->u.chunk.thread_name)) ||
+            (st = skip_n(r, n - 4)))
+            goto out;
+        break;
+    }
+    case FT_REC_FUNC: {
+        uint64_t *f[] = {&rec->u.func.fid, &rec->u.func.kind};
+        if (n < 6) { st = FT_ECORRUPT; goto out; }
+        if ((st = r_uints(r, f, 2)) || (st = ft_mp_r_str(r, &rec->u.func.name)) ||
+            (st = ft_mp_r_str(r, &rec->u.func.module)) ||
+            (st = ft_mp_r_str(r, &rec->u.func.file)) ||
+            (st = ft_mp_r_uint(r, &rec->u.func.line)) || (st = skip_n(r, n - 6)))
+            goto out;
+        break;
+    }
+    case FT_REC_HEADER: case FT_REC_TRAILER:
+        /* Not decoded here (see ft_trace_read_header); only stepped over. */
+        if ((st = skip_n(r, n)))
+            goto out;
+        break;
+    default:
+        /* Unknown types come back as FT_REC_UNKNOWN (== 0) with FT_OK. */
+        if ((st = skip_n(r, n)))
+            goto out;
+        type = FT_REC_UNKNOWN;
+        break;
+    }
+    rec->type = (int)type;
+out:
+    if (st) {
+        r->p = start;
+        memset(rec, 0, sizeof *rec);
+    }
+    return st;
+}
+
+/* Opens a [type, map] record: checks the type, returns the map's size. */
+static ft_status open_map_record(ft_mp_reader *r, uint64_t want, uint32_t *extra, uint32_t *pairs)
+{
+    uint32_t n;
+    uint64_t type;
+    ft_status st;
+
+    if ((st = ft_mp_r_array(r, &n)))
+        return st;
+    if (n < 2)
+        return FT_ECORRUPT;
+    if ((st = ft_mp_r_uint(r, &type)))
+        return st;
+    if (type != want)
+        return FT_ECORRUPT;
+    *extra = n - 2;
+    return ft_mp_r_map(r, pairs);
+}
+
+/* A "str" key compared with a C string. */
+static int key_is(ft_str k, const char *s)
+{
+    size_t n = strlen(s);
+    return k.len == n && memcmp(k.ptr, s, n) == 0;
+}
+
+/* Copies a str value into a fresh NUL-terminated string, replacing *dst. */
+static ft_status r_owned_str(ft_mp_reader *r, char **dst)
+{
+    ft_str s;
+    char *c;
+    ft_status st = ft_mp_r_str(r, &s);
+    if (st)
+        return st;
+    c = ft_malloc(s.len + 1);
+    if (!c)
+        return FT_ENOMEM;
+    memcpy(c, s.ptr, s.len);
+    c[s.len] = '\0';
+    ft_free(*dst);
+    *dst = c;
+    return FT_OK;
+}
+
+static ft_status r_argv(ft_mp_reader *r, ft_header *h)
+{
+    uint32_t n;
+    char **argv;
+    ft_status st = ft_mp_r_array(r, &n);
+    if (st)
+        return st;
+    /* Each element takes at least one byte: refuse counts the input cannot hold before
+     * allocating for them. */
+    if (n > (size_t)(r->end - r->p))
+        return FT_ETRUNC;
+    argv = ft_malloc(sizeof *argv * (n ? n : 1));
+    if (!argv)
+        return FT_ENOMEM;
+    memset(argv, 0, sizeof *argv * (n ? n : 1));
+    /* Replace any earlier argv (duplicate key: the last one wins). */
+    for (size_t i = 0; i < h->argc; i++)
+        ft_free(h->argv[i]);
+    ft_free(h->argv);
+    h->argv = argv;
+    h->argc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if ((st = r_owned_str(r, &argv[i])))
+            return st;
+        h->argc = i + 1;
+    }
+    return FT_OK;
+}
+
+/* The header's keys, in FORMAT.md order; the index is the bit in the "seen" mask. */
+enum { K_STR, K_UINT, K_INT, K_ARGV };
+#define HDR_KEYS 18
+
+static ft_status header_field(ft_mp_reader *r, ft_header *h, ft_str key, uint32_t *seen)
+{
+    const struct { const char *name; int kind; size_t off; } keys[HDR_KEYS] = {
+#define F(name, kind) {#name, kind, offsetof(ft_header, name)}
+        F(format_version, K_UINT), F(run_id, K_STR), F(pid, K_UINT), F(ppid, K_UINT),
+        F(hostname, K_STR), F(python_version, K_STR), F(python_implementation, K_STR),
+        F(executable, K_STR), F(argv, K_ARGV), F(cwd, K_STR), F(clock, K_STR),
+        F(clock_resolution_ns, K_UINT), F(start_ns, K_UINT), F(wall_anchor_ns, K_INT),
+        F(anchor_ns, K_UINT), F(backend, K_STR), F(mode, K_STR), F(recorder, K_STR),
+#undef F
+    };
+    for (int i = 0; i < HDR_KEYS; i++) {
+        char *field = (char *)h + keys[i].off;
+        ft_status st;
+        if (!key_is(key, keys[i].name))
+            continue;
+        switch (keys[i].kind) {
+        case K_STR: st = r_owned_str(r, (char **)(void *)field); break;
+        case K_UINT: st = ft_mp_r_uint(r, (uint64_t *)(void *)field); break;
+        case K_INT: st = ft_mp_r_int(r, (int64_t *)(void *)field); break;
+        default: st = r_argv(r, h); break;
+        }
+        if (!st)
+            *seen |= 1u << i;
+        return st;
+    }
+    return ft_mp_r_skip(r);
+}
+
+ft_status ft_trace_read_header(ft_mp_reader *r, ft_header *h)
+{
+    const uint8_t *start = r->p;
+    uint32_t extra, pairs, seen = 0;
+    ft_status st;
+
+    memset(h, 0, sizeof *h);
+    if ((st = open_map_record(r, FT_REC_HEADER, &extra, &pairs)))
+        goto out;
+    for (uint32_t i = 0; i < pairs; i++) {
+        ft_str key;
+        if ((st = ft_mp_r_str(r, &key)) || (st = header_field(r, h, key, &seen)))
+            goto out;
+    }
+    if ((st = skip_n(r, extra)))
+        goto out;
+    if (!ft_mp_at_end(r)) {         /* the header frame holds exactly one record */
+        st = FT_ECORRUPT;
+        goto out;
+    }
+    /* A newer version may have other required keys: report the version, not the keys. */
+    if (seen & 1u) {
+        if (h->format_version != FT_FORMAT_VERSION) {
+            st = FT_EVERSION;
+            goto out;
+        }
+    }
+    if (seen != (1u << HDR_KEYS) - 1)
+        st = FT_ECORRUPT;
+out:
+    if (st && st != FT_EVERSION) {
+        ft_header_fini(h);
+        r->p = start;
+    }
+    return st;
+}
+
+ft_status ft_trace_read_trailer(ft_mp_reader *r, ft_trailer *t)
+{
+    static const char *const names[] = {"end_ns", "events", "chunks", "dropped_events",
+                                        "functions"};
+    uint64_t *fields[] = {&t->end_ns, &t->events, &t->chunks, &t->dropped_events,
+                          &t->functions};
+    const uint8_t *start = r->p;
+    uint32_t extra, pairs, seen = 0;
+    ft_status st;
+
+    memset(t, 0, sizeof *t);
+    if ((st = open_map_record(r, FT_REC_TRAILER, &extra, &pairs)))
+        goto out;
+    for (uint32_t i = 0; i < pairs; i++) {
+        ft_str key;
+        int k;
+        if ((st = ft_mp_r_str(r, &key)))
+            goto out;
+        for (k = 0; k < 5 && !key_is(key, names[k]); k++)
+            ;
+        st = k < 5 ? ft_mp_r_uint(r, fields[k]) : ft_mp_r_skip(r);
+        if (st)
+            goto out;
+        if (k < 5)
+            seen |= 1u << k;
+    }
+    if ((st = skip_n(r, extra)))
+        goto out;
+    if (!ft_mp_at_end(r) || seen != 0x1f)
+        st = FT_ECORRUPT;
+out:
+    if (st) {
+        memset(t, 0, sizeof *t);
+        r->p = start;
+    }
+    return st;
+}
+
+void ft_header_fini(ft_header *h)
+{
+    char **strs[] = {&h->run_id, &h->hostname, &h->python_version, &h->python_implementation,
+                     &h->executable, &h->cwd, &h->clock, &h->backend, &h->mode, &h->recorder};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        ft_free(*strs[i]);
+    if (h->argv) {
+        for (size_t i = 0; i < h->argc; i++)
+            ft_free(h->argv[i]);
+    }
+    ft_free(h->argv);
+    memset(h, 0, sizeof *h);
+}
