@@ -5,6 +5,8 @@ import json
 import subprocess
 import time
 
+import pytest
+
 from conftest import CONVERT, ROOT
 import ffprofile
 
@@ -46,16 +48,22 @@ def test_latest_run_is_converted(rec, tmp_path):
     assert "only_in_first" in names
 
 
-def test_truncated_trace_still_converts(rec, tmp_path):
+@pytest.mark.parametrize("keep", ["all-but-5-bytes", "two-thirds"])
+def test_truncated_trace_still_converts(rec, tmp_path, keep):
     assert rec.record([ROOT / "samples" / "demo.py"]).returncode == 0
     (trace,) = rec.trace_files()
     data = trace.read_bytes()
-    trace.write_bytes(data[: len(data) * 2 // 3])
+    cut = len(data) - 5 if keep == "all-but-5-bytes" else len(data) * 2 // 3
+    trace.write_bytes(data[:cut])
     res = convert(tmp_path / "traces", "-o", tmp_path / "cut.json")
     assert res.returncode == 3, res.stderr
     assert str(trace).encode() in res.stderr and b"offset" in res.stderr
     profile = ffprofile.load(tmp_path / "cut.json")
-    assert "main" in set().union(*(t.names() for t in ffprofile.threads(profile)))
+    names = set().union(*(t.names() for t in ffprofile.threads(profile)))
+    assert names
+    if keep == "all-but-5-bytes":
+        # Only the trailer was cut: every event is still there.
+        assert {"main", "outer", "worker", "nap"} <= names
 
 
 def test_foreign_file_is_named(tmp_path):

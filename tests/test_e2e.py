@@ -46,9 +46,11 @@ def test_demo_nesting_and_durations(rec):
     # Three naps of 20 ms each in the main thread, called from main().
     naps = [c for c in main.find("nap") if "main" in c.path]
     assert len(naps) == 3
-    assert 60.0 <= sum(c.duration for c in naps) < 100.0
-    for c in naps:
-        assert 20.0 <= c.duration < 35.0
+    # Lower bounds are what sleep guarantees; upper bounds leave room for a loaded machine
+    # but catch a wrong time unit.
+    durations = [c.duration for c in naps]
+    assert 60.0 <= sum(durations) < 150.0, durations
+    assert all(20.0 <= d < 60.0 for d in durations), durations
     # The native sleep is a child of nap.
     assert "time.sleep" in main.children_of("nap")
     # The weights (what the call tree shows) agree with the sample times.
@@ -60,7 +62,7 @@ def test_demo_nesting_and_durations(rec):
     for name in ("worker-0", "worker-1"):
         t = thread_named(threads, name)
         assert {"worker", "nap", "outer", "middle", "inner"} <= t.names()
-        assert 40.0 <= t.total("nap") < 80.0
+        assert 40.0 <= t.total("nap") < 120.0, t.total("nap")
         assert t.pid == main.pid and t.tid != main.tid
 
 
@@ -90,7 +92,8 @@ def test_threads_sample(rec):
     assert "work_beta" in beta.names()
     assert "work_alpha" not in beta.names()
     # sorted(key=lambda) calls back into Python: the lambda runs under builtins.sorted.
-    assert "<lambda>" in beta.children_of("builtins.sorted")
+    lambdas = {n for n in beta.children_of("builtins.sorted") if n.endswith("<lambda>")}
+    assert lambdas == ({"work_beta.<locals>.<lambda>"} if rec.version >= (3, 11) else {"<lambda>"})
     # The daemon thread was still sleeping at exit: its open calls are closed, not lost.
     daemon = thread_named(threads, "daemon-sleeper")
     assert "forever" in daemon.names()
