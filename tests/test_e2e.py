@@ -3,6 +3,7 @@
 Each test records with the interpreter under test (`py`), converts with ft-convert, and reads
 the Firefox profile back into calls (ffprofile.py)."""
 
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -143,3 +144,14 @@ def test_profile_loads_in_firefox_profiler(rec, tmp_path):
     out = ffprofiler_check(tmp_path / "profile.json")
     for name in ("main", "outer", "middle", "inner", "nap", "worker"):
         assert name in out, out
+    # The profiler's own call tree gives nap its traced duration: 3 × 20 ms in the main
+    # thread, 2 × 20 ms in each worker (tracing-ms weights, not sample counts).
+    for index, t in enumerate(profile["threads"]):
+        report = json.loads(ffprofiler_check(tmp_path / "profile.json", "thread", "functions",
+                                             "--json", "--thread", f"t-{index}",
+                                             "--search", "nap"))
+        assert report["weightType"] == "tracing-ms"
+        assert report["friendlyThreadName"] == t["name"]
+        (nap,) = [f for f in report["functions"] if f["name"] == "nap"]
+        expected = 60.0 if t["name"] == "MainThread" else 40.0
+        assert expected <= nap["totalSamples"] < expected * 2, (t["name"], nap)
