@@ -1,0 +1,636 @@
+/* firefox.c — writing processes as a Firefox Profiler processed profile (see firefox.h).
+ *
+ * Shapes follow the profiler's processed format at version 55 (src/types/profile.js of
+ * that time, and the upgraders from 55 on in processed-profile-versioning.js, which are
+ * what reads these fields): stackTable {frame, prefix}; frameTable without
+ * `implementation` (removed in 54); funcTable with fileName (moved to a shared table in
+ * 58); per-thread stringArray (shared from 56); markerSchema entries with `fields`.
+ *
+ * One frame per function: the trace knows which function runs, not which line, so frames
+ * and functions are numbered alike and frame.line stays null. Python functions are marked
+ * isJS, so that the profiler's "JavaScript only" view becomes "Python only" and shows
+ * their file and line; native functions are not. */
+#include "firefox.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ft_buf.h"
+#include "intmap.h"
+
+/* meta.categories indexes. The first grey category is the profiler's default one, which
+ * it requires; each category's first subcategory is the generic one it also requires. */
+enum { CAT_OTHER = 0, CAT_PYTHON = 1, CAT_NATIVE = 2 };
+
+/* Longest processName kept: a `python -c '<program>'` would otherwise name a track with a
+ * whole program. */
+#define PROCESS_NAME_MAX 160
+
+struct ft_ff_sink {
+    ft_jsonw *w;
+    uint32_t nthreads;
+    uint64_t nsamples;
+    uint8_t *is_main;          /* per thread written */
+    uint32_t is_main_cap;
+
+    /* Scratch for one thread at a time, kept to avoid reallocating per thread. */
+    ft_intmap frame_of;        /* fid → frame */
+    uint32_t *frame_fid;       /* frame → fid */
+    uint32_t *frame_name;      /* frame → string index */
+    uint32_t *frame_file;      /* frame → string index, or UINT32_MAX */
+    uint32_t fid_cap, name_cap, file_cap;
+    ft_intmap str_of;          /* strpool id → string index */
+    uint32_t *strs;            /* string index → strpool id */
+    uint32_t nstrs, strs_cap;
+};
+
+ft_status ft_ff_begin(ft_jsonw *w, ft_ff_sink **out)
+{
+    ft_ff_sink *s = ft_malloc(sizeof *s);
+
+    *out = NULL;
+    if (!s)
+        return FT_ENOMEM;
+    memset(s, 0, sizeof *s);
+    s->w = w;
+    ft_intmap_init(&s->frame_of);
+    ft_intmap_init(&s->str_of);
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "threads");
+    ft_jw_arr_begin(w);
+    *out = s;
+    return ft_jsonw_status(w);
+}
+
+void ft_ff_free(ft_ff_sink *s)
+{
+    if (!s)
+        return;
+    ft_free(s->is_main);
+    ft_intmap_fini(&s->frame_of);
+    ft_free(s->frame_fid);
+    ft_free(s->frame_name);
+    ft_free(s->frame_file);
+    ft_intmap_fini(&s->str_of);
+    ft_free(s->strs);
+    ft_free(s);
+}
+
+uint32_t ft_ff_thread_count(const ft_ff_sink *s)
+{
+    return s->nthreads;
+}
+
+uint64_t ft_ff_sample_count(const ft_ff_sink *s)
+{
+    return s->nsamples;
+}
+
+static ft_status grow_u32(uint32_t **a, uint32_t *cap, uint32_t need)
+{
+    uint32_t n = *cap ? *cap : 256;
+    uint32_t *p;
+
+    if (need <= *cap)
+        return FT_OK;
+    while (n < need)
+        n = n > UINT32_MAX / 2 ? need : n * 2;
+    p = ft_realloc(*a, (size_t)n * sizeof *p);
+    if (!p)
+        return FT_ENOMEM;
+    *a = p;
+    *cap = n;
+    return FT_OK;
+}
+
+/* The thread's string index for strpool id `id`, adding it to the thread's table. */
+static ft_status thread_string(ft_ff_sink *s, uint32_t id, uint32_t *out)
+{
+    ft_status st;
+
+    if ((st = ft_intmap_get_or_put(&s->str_of, id, s->nstrs, out)))
+        return st;
+    if (*out == s->nstrs) {
+        if ((st = grow_u32(&s->strs, &s->strs_cap, s->nstrs + 1)))
+            return st;
+        s->strs[s->nstrs++] = id;
+    }
+    return FT_OK;
+}
+
+/* Number the functions the thread's stacks use as frames, in order of first use, and
+ * collect the strings they name into the thread's string table. */
+static ft_status index_frames(ft_ff_sink *s, ft_proc *p, const ft_tstream *ts,
+                              uint32_t *nframes_out)
+{
+    const ft_stacks *stk = &ts->stacks;
+    uint32_t nframes = 0, frame;
+    ft_status st;
+
+    ft_intmap_fini(&s->frame_of);
+    ft_intmap_fini(&s->str_of);
+    s->nstrs = 0;
+    for (uint32_t i = 0; i < stk->len; i++) {
+        if ((st = ft_intmap_get_or_put(&s->frame_of, stk->fid[i], nframes, &frame)))
+            return st;
+        if (frame != nframes)
+            continue;
+        if ((st = grow_u32(&s->frame_fid, &s->fid_cap, nframes + 1)))
+            return st;
+        s->frame_fid[nframes++] = stk->fid[i];
+    }
+    if ((st = grow_u32(&s->frame_name, &s->name_cap, nframes)) ||
+        (st = grow_u32(&s->frame_file, &s->file_cap, nframes)))
+        return st;
+
+    for (uint32_t f = 0; f < nframes; f++) {
+        uint32_t fid = s->frame_fid[f], name_id;
+        const ft_func_def *d = ft_proc_func(p, fid);
+        s->frame_file[f] = UINT32_MAX;
+        if (d) {
+            name_id = d->name;
+            if (d->kind == FT_FUNC_PYTHON && p->strings.len[d->file] > 0 &&
+                (st = thread_string(s, d->file, &s->frame_file[f])))
+                return st;
+        } else {
+            /* The FUNC record was lost (a corrupt frame) or never written: still show
+             * the call, under a name that says what is missing. */
+            char buf[64];
+            if (fid == FT_FID_BAD)
+                snprintf(buf, sizeof buf, "<bad function id>");
+            else
+                snprintf(buf, sizeof buf, "<unknown function %" PRIu32 ">", fid);
+            if ((st = ft_strpool_intern(&p->strings, buf, strlen(buf), &name_id)))
+                return st;
+        }
+        if ((st = thread_string(s, name_id, &s->frame_name[f])))
+            return st;
+    }
+    *nframes_out = nframes;
+    return FT_OK;
+}
+
+static void key_ms(ft_jsonw *w, const char *key, uint64_t t, uint64_t base)
+{
+    ft_jw_key(w, key);
+    ft_jw_ms(w, (int64_t)(t - base));
+}
+
+/* An empty column: the tables the trace has nothing for still need every field. */
+static void empty_col(ft_jsonw *w, const char *key)
+{
+    ft_jw_key(w, key);
+    ft_jw_arr_begin(w);
+    ft_jw_arr_end(w);
+}
+
+static void write_samples(ft_jsonw *w, const ft_tstream *ts, uint64_t base)
+{
+    size_t n = ts->nsamples;
+
+    ft_jw_key(w, "samples");
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "weightType");
+    ft_jw_cstr(w, "tracing-ms");
+    ft_jw_key(w, "length");
+    ft_jw_uint(w, n);
+    ft_jw_key(w, "stack");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        if (ts->sample_stack[i] == FT_STACK_NONE)
+            ft_jw_null(w);
+        else
+            ft_jw_uint(w, ts->sample_stack[i]);
+    }
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "time");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++)
+        ft_jw_ms(w, (int64_t)(ts->sample_time[i] - base));
+    ft_jw_arr_end(w);
+    /* Each sample lasts until the next; the last one (always the empty stack) lasts 0. */
+    ft_jw_key(w, "weight");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i + 1 < n; i++)
+        ft_jw_ms(w, (int64_t)(ts->sample_time[i + 1] - ts->sample_time[i]));
+    if (n)
+        ft_jw_uint(w, 0);
+    ft_jw_arr_end(w);
+    ft_jw_obj_end(w);
+}
+
+static void write_markers(ft_jsonw *w)
+{
+    ft_jw_key(w, "markers");
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "length");
+    ft_jw_uint(w, 0);
+    empty_col(w, "data");
+    empty_col(w, "name");
+    empty_col(w, "startTime");
+    empty_col(w, "endTime");
+    empty_col(w, "phase");
+    empty_col(w, "category");
+    ft_jw_obj_end(w);
+}
+
+static void write_stack_table(ft_ff_sink *s, const ft_tstream *ts)
+{
+    ft_jsonw *w = s->w;
+    const ft_stacks *stk = &ts->stacks;
+
+    ft_jw_key(w, "stackTable");
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "length");
+    ft_jw_uint(w, stk->len);
+    ft_jw_key(w, "frame");
+    ft_jw_arr_begin(w);
+    for (uint32_t i = 0; i < stk->len; i++)
+        ft_jw_uint(w, ft_intmap_get(&s->frame_of, stk->fid[i]));
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "prefix");
+    ft_jw_arr_begin(w);
+    for (uint32_t i = 0; i < stk->len; i++) {
+        if (stk->prefix[i] == FT_STACK_NONE)
+            ft_jw_null(w);
+        else
+            ft_jw_uint(w, stk->prefix[i]);
+    }
+    ft_jw_arr_end(w);
+    ft_jw_obj_end(w);
+}
+
+/* A column of n copies of one JSON literal. */
+enum lit { LIT_NULL, LIT_FALSE, LIT_ZERO, LIT_MINUS_ONE };
+static void const_col(ft_jsonw *w, const char *key, uint32_t n, enum lit v)
+{
+    ft_jw_key(w, key);
+    ft_jw_arr_begin(w);
+    for (uint32_t i = 0; i < n; i++) {
+        switch (v) {
+        case LIT_NULL: ft_jw_null(w); break;
+        case LIT_FALSE: ft_jw_bool(w, 0); break;
+        case LIT_ZERO: ft_jw_uint(w, 0); break;
+        case LIT_MINUS_ONE: ft_jw_int(w, -1); break;
+        }
+    }
+    ft_jw_arr_end(w);
+}
+
+static int frame_category(const ft_proc *p, uint32_t fid)
+{
+    const ft_func_def *d = ft_proc_func(p, fid);
+    if (!d)
+        return CAT_OTHER;
+    return d->kind == FT_FUNC_PYTHON ? CAT_PYTHON : CAT_NATIVE;
+}
+
+static void write_frame_table(ft_ff_sink *s, const ft_proc *p, uint32_t n)
+{
+    ft_jsonw *w = s->w;
+
+    ft_jw_key(w, "frameTable");
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "length");
+    ft_jw_uint(w, n);
+    const_col(w, "address", n, LIT_MINUS_ONE);
+    const_col(w, "inlineDepth", n, LIT_ZERO);
+    ft_jw_key(w, "category");
+    ft_jw_arr_begin(w);
+    for (uint32_t f = 0; f < n; f++)
+        ft_jw_uint(w, (uint64_t)frame_category(p, s->frame_fid[f]));
+    ft_jw_arr_end(w);
+    const_col(w, "subcategory", n, LIT_ZERO);
+    ft_jw_key(w, "func");
+    ft_jw_arr_begin(w);
+    for (uint32_t f = 0; f < n; f++)
+        ft_jw_uint(w, f);
+    ft_jw_arr_end(w);
+    const_col(w, "nativeSymbol", n, LIT_NULL);
+    const_col(w, "innerWindowID", n, LIT_ZERO);
+    const_col(w, "line", n, LIT_NULL);
+    const_col(w, "column", n, LIT_NULL);
+    ft_jw_obj_end(w);
+}
+
+static void write_func_table(ft_ff_sink *s, const ft_proc *p, uint32_t n)
+{
+    ft_jsonw *w = s->w;
+
+    ft_jw_key(w, "funcTable");
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "length");
+    ft_jw_uint(w, n);
+    ft_jw_key(w, "name");
+    ft_jw_arr_begin(w);
+    for (uint32_t f = 0; f < n; f++)
+        ft_jw_uint(w, s->frame_name[f]);
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "isJS");
+    ft_jw_arr_begin(w);
+    for (uint32_t f = 0; f < n; f++)
+        ft_jw_bool(w, frame_category(p, s->frame_fid[f]) == CAT_PYTHON);
+    ft_jw_arr_end(w);
+    const_col(w, "relevantForJS", n, LIT_FALSE);
+    const_col(w, "resource", n, LIT_MINUS_ONE);
+    ft_jw_key(w, "fileName");
+    ft_jw_arr_begin(w);
+    for (uint32_t f = 0; f < n; f++) {
+        if (s->frame_file[f] == UINT32_MAX)
+            ft_jw_null(w);
+        else
+            ft_jw_uint(w, s->frame_file[f]);
+    }
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "lineNumber");
+    ft_jw_arr_begin(w);
+    for (uint32_t f = 0; f < n; f++) {
+        const ft_func_def *d = ft_proc_func(p, s->frame_fid[f]);
+        if (d && d->kind == FT_FUNC_PYTHON && d->line)
+            ft_jw_uint(w, d->line);
+        else
+            ft_jw_null(w);
+    }
+    ft_jw_arr_end(w);
+    const_col(w, "columnNumber", n, LIT_NULL);
+    ft_jw_obj_end(w);
+}
+
+static void write_empty_tables(ft_jsonw *w)
+{
+    ft_jw_key(w, "resourceTable");
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "length");
+    ft_jw_uint(w, 0);
+    empty_col(w, "lib");
+    empty_col(w, "name");
+    empty_col(w, "host");
+    empty_col(w, "type");
+    ft_jw_obj_end(w);
+    ft_jw_key(w, "nativeSymbols");
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "length");
+    ft_jw_uint(w, 0);
+    empty_col(w, "libIndex");
+    empty_col(w, "address");
+    empty_col(w, "name");
+    empty_col(w, "functionSize");
+    ft_jw_obj_end(w);
+}
+
+static void write_string_array(ft_ff_sink *s, const ft_proc *p)
+{
+    ft_jw_key(s->w, "stringArray");
+    ft_jw_arr_begin(s->w);
+    for (uint32_t i = 0; i < s->nstrs; i++) {
+        ft_str str = ft_strpool_get(&p->strings, s->strs[i]);
+        ft_jw_str(s->w, str.ptr, str.len);
+    }
+    ft_jw_arr_end(s->w);
+}
+
+/* "python3 app.py --n 3": the executable's base name and the program's argv. Control
+ * characters become spaces so that a -c program stays on one line. */
+static void process_name(const ft_proc *p, char *buf, size_t cap)
+{
+    size_t len = 0;
+    int cut = 0;
+
+    buf[0] = 0;
+    if (!p->has_header) {
+        const char *base = strrchr(p->path, '/');
+        snprintf(buf, cap, "%s", base ? base + 1 : p->path);
+        return;
+    }
+    const char *exe = p->header.executable ? p->header.executable : "";
+    const char *slash = strrchr(exe, '/');
+    exe = slash ? slash + 1 : exe;
+    for (size_t i = 0; i <= p->header.argc && !cut; i++) {
+        const char *part = i == 0 ? (*exe ? exe : "python") : p->header.argv[i - 1];
+        if (!part)
+            continue;
+        if (i > 0 && len + 1 < cap)
+            buf[len++] = ' ';
+        for (const char *c = part; *c; c++) {
+            if (len + 1 >= cap) {
+                cut = 1;
+                break;
+            }
+            buf[len++] = (unsigned char)*c < 0x20 ? ' ' : *c;
+        }
+    }
+    if (cut) {
+        /* Back off to a UTF-8 character boundary and mark the cut. */
+        while (len > 0 && ((unsigned char)buf[len] & 0xC0) == 0x80)
+            len--;
+        if (len > cap - 4)
+            len = cap - 4;
+        while (len > 0 && ((unsigned char)buf[len] & 0xC0) == 0x80)
+            len--;
+        memcpy(buf + len, "...", 3);
+        len += 3;
+    }
+    buf[len] = 0;
+}
+
+static int str_is(const ft_proc *p, uint32_t id, const char *s)
+{
+    ft_str str = ft_strpool_get(&p->strings, id);
+    return str.len == strlen(s) && memcmp(str.ptr, s, str.len) == 0;
+}
+
+/* The thread that stands for the process: the one Python calls MainThread, else the
+ * one whose tid is the pid (the initial thread on Linux), else the first one seen. */
+static const ft_tstream *main_thread(const ft_proc *p)
+{
+    const ft_tstream *first = NULL;
+
+    for (uint32_t i = 0; i < p->nthreads; i++) {
+        const ft_tstream *ts = p->threads[i];
+        if (ts->nsamples && ts->name != FT_TSTREAM_NO_NAME && str_is(p, ts->name, "MainThread"))
+            return ts;
+    }
+    for (uint32_t i = 0; i < p->nthreads; i++) {
+        const ft_tstream *ts = p->threads[i];
+        if (!ts->nsamples)
+            continue;
+        if (ts->tid == p->pid)
+            return ts;
+        if (!first)
+            first = ts;
+    }
+    return first;
+}
+
+static ft_status write_thread(ft_ff_sink *s, ft_proc *p, const ft_tstream *ts, const char *pid,
+                              uint64_t base, int is_main, const char *pname)
+{
+    ft_jsonw *w = s->w;
+    uint32_t nframes;
+    ft_status st;
+
+    if ((st = index_frames(s, p, ts, &nframes)))
+        return st;
+    if (s->nthreads == s->is_main_cap) {
+        uint32_t cap = s->is_main_cap ? s->is_main_cap * 2 : 64;
+        uint8_t *m = ft_realloc(s->is_main, cap);
+        if (!m)
+            return FT_ENOMEM;
+        s->is_main = m;
+        s->is_main_cap = cap;
+    }
+    s->is_main[s->nthreads] = (uint8_t)is_main;
+
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "name");
+    if (ts->name != FT_TSTREAM_NO_NAME) {
+        ft_str name = ft_strpool_get(&p->strings, ts->name);
+        ft_jw_str(w, name.ptr, name.len);
+    } else {
+        char buf[40];
+        snprintf(buf, sizeof buf, "Thread %" PRIu64, ts->tid);
+        ft_jw_cstr(w, buf);
+    }
+    ft_jw_key(w, "isMainThread");
+    ft_jw_bool(w, is_main);
+    ft_jw_key(w, "processName");
+    ft_jw_cstr(w, pname);
+    ft_jw_key(w, "processType");
+    ft_jw_cstr(w, "default");
+    ft_jw_key(w, "pid");
+    ft_jw_cstr(w, pid);
+    ft_jw_key(w, "tid");
+    ft_jw_uint(w, ts->tid);
+    key_ms(w, "processStartupTime", p->has_header ? p->header.start_ns : ts->first_t, base);
+    key_ms(w, "processShutdownTime", p->end, base);
+    key_ms(w, "registerTime", ts->first_t, base);
+    key_ms(w, "unregisterTime", ts->now, base);
+    empty_col(w, "pausedRanges");
+    write_samples(w, ts, base);
+    write_markers(w);
+    write_stack_table(s, ts);
+    write_frame_table(s, p, nframes);
+    write_func_table(s, p, nframes);
+    write_empty_tables(w);
+    write_string_array(s, p);
+    ft_jw_obj_end(w);
+
+    s->nthreads++;
+    s->nsamples += ts->nsamples;
+    return ft_jsonw_status(w);
+}
+
+ft_status ft_ff_add_process(ft_ff_sink *s, ft_proc *p, const char *pid, uint64_t base)
+{
+    const ft_tstream *main = main_thread(p);
+    char pname[PROCESS_NAME_MAX + 1];
+    ft_status st;
+
+    if (!main)
+        return FT_OK;
+    process_name(p, pname, sizeof pname);
+    if ((st = write_thread(s, p, main, pid, base, 1, pname)))
+        return st;
+    for (uint32_t i = 0; i < p->nthreads; i++) {
+        const ft_tstream *ts = p->threads[i];
+        if (ts != main && ts->nsamples &&
+            (st = write_thread(s, p, ts, pid, base, 0, pname)))
+            return st;
+    }
+    return FT_OK;
+}
+
+static void write_category(ft_jsonw *w, const char *name, const char *color)
+{
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "name");
+    ft_jw_cstr(w, name);
+    ft_jw_key(w, "color");
+    ft_jw_cstr(w, color);
+    ft_jw_key(w, "subcategories");
+    ft_jw_arr_begin(w);
+    ft_jw_cstr(w, "Other");
+    ft_jw_arr_end(w);
+    ft_jw_obj_end(w);
+}
+
+/* Main threads first, then the others in profile order, up to FT_FF_MAX_VISIBLE. */
+static void write_visible(ft_ff_sink *s)
+{
+    uint32_t shown = 0;
+
+    ft_jw_key(s->w, "initialVisibleThreads");
+    ft_jw_arr_begin(s->w);
+    for (int pass = 1; pass >= 0; pass--) {
+        for (uint32_t i = 0; i < s->nthreads && shown < FT_FF_MAX_VISIBLE; i++) {
+            if (s->is_main[i] == pass) {
+                ft_jw_uint(s->w, i);
+                shown++;
+            }
+        }
+    }
+    ft_jw_arr_end(s->w);
+}
+
+ft_status ft_ff_end(ft_ff_sink *s, int64_t start_wall_ns, const char *arguments)
+{
+    ft_jsonw *w = s->w;
+
+    ft_jw_arr_end(w);   /* threads */
+    ft_jw_key(w, "meta");
+    ft_jw_obj_begin(w);
+    /* Version 55 with per-thread tables: every newer profiler upgrades it on load, and no
+     * deployed one is older (../shared/FIREFOX-PROFILE.md). */
+    ft_jw_key(w, "preprocessedProfileVersion");
+    ft_jw_uint(w, 55);
+    ft_jw_key(w, "version");
+    ft_jw_uint(w, 31);
+    ft_jw_key(w, "product");
+    ft_jw_cstr(w, "functiontrace");
+    ft_jw_key(w, "importedFrom");
+    ft_jw_cstr(w, "functiontrace");
+    if (arguments) {
+        ft_jw_key(w, "arguments");
+        ft_jw_cstr(w, arguments);
+    }
+    ft_jw_key(w, "startTime");
+    ft_jw_ms(w, start_wall_ns);
+    /* Samples are events, not ticks; interval only sizes the last sample of a sampled
+     * thread, and ours ends with an empty stack. */
+    ft_jw_key(w, "interval");
+    ft_jw_uint(w, 1);
+    ft_jw_key(w, "processType");
+    ft_jw_uint(w, 0);
+    ft_jw_key(w, "stackwalk");
+    ft_jw_uint(w, 0);
+    ft_jw_key(w, "debug");
+    ft_jw_bool(w, 0);
+    /* Nothing to symbolicate: names come from the trace. */
+    ft_jw_key(w, "symbolicated");
+    ft_jw_bool(w, 1);
+    ft_jw_key(w, "sourceCodeIsNotOnSearchfox");
+    ft_jw_bool(w, 1);
+    ft_jw_key(w, "keepProfileThreadOrder");
+    ft_jw_bool(w, 1);
+    ft_jw_key(w, "categories");
+    ft_jw_arr_begin(w);
+    write_category(w, "Other", "grey");
+    write_category(w, "Python", "blue");
+    write_category(w, "Native", "orange");
+    ft_jw_arr_end(w);
+    empty_col(w, "markerSchema");
+    write_visible(s);
+    if (s->nthreads) {
+        ft_jw_key(w, "initialSelectedThreads");
+        ft_jw_arr_begin(w);
+        ft_jw_uint(w, 0);
+        ft_jw_arr_end(w);
+    }
+    ft_jw_obj_end(w);   /* meta */
+    empty_col(w, "libs");
+    empty_col(w, "pages");
+    empty_col(w, "counters");
+    ft_jw_obj_end(w);
+    return ft_jsonw_status(w);
+}
