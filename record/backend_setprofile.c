@@ -1,0 +1,165 @@
+/* backend_setprofile.c — hooks through PyEval_SetProfile, Python 3.8–3.11.
+ *
+ * The legacy profile hook is per thread. start() installs it on every thread of the
+ * interpreter that exists at that moment (3.9+ through _PyEval_SetProfile, which is how
+ * 3.12's PyEval_SetProfileAllThreads does it; on 3.8 by setting the thread-state fields the
+ * same way PyEval_SetProfile does). Threads started later by threading get it from
+ * threading.setprofile(thread_hook), which the Python side sets: threading calls
+ * sys.setprofile(thread_hook) in the new thread, so thread_hook is called, through the
+ * sys.setprofile trampoline, for the new thread's first event. It then installs the C hook
+ * for its thread directly and records the event it was called for, so that a thread's first
+ * event is kept. Threads not started by threading (native threads calling into Python) are
+ * not traced unless they existed at start().
+ *
+ * Event mapping: PyTrace_CALL → CALL; PyTrace_RETURN → RETURN, or UNWIND when the frame is
+ * left by an exception (the hook then gets a NULL return value); a generator's yield comes as
+ * RETURN and its resumption as CALL (FORMAT.md allows it). In mode "all", C_CALL / C_RETURN /
+ * C_EXCEPTION → CALL / RETURN / UNWIND; the interpreter reports these only for builtin
+ * functions and methods, binding method descriptors first. */
+#include "backend.h"
+
+#ifdef FT_BACKEND_SETPROFILE
+
+#include <frameobject.h>
+
+#include "events.h"
+#include "pyhelp.h"
+
+static PyObject *code_of(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x03090000
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    Py_DECREF(code);   /* the frame keeps it alive */
+    return (PyObject *)code;
+#else
+    return (PyObject *)frame->f_code;
+#endif
+}
+
+static int set_profile(PyThreadState *t, Py_tracefunc func)
+{
+#if PY_VERSION_HEX >= 0x03090000
+    return _PyEval_SetProfile(t, func, NULL);
+#else
+    PyObject *old;
+    if (t == PyThreadState_Get()) {
+        PyEval_SetProfile(func, NULL);
+        return 0;
+    }
+    old = t->c_profileobj;
+    t->c_profilefunc = NULL;
+    t->c_profileobj = NULL;
+    t->use_tracing = t->c_tracefunc != NULL;
+    Py_XDECREF(old);
+    t->c_profilefunc = func;
+    t->use_tracing = func != NULL || t->c_tracefunc != NULL;
+    return 0;
+#endif
+}
+
+static int profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    if (FT_UNLIKELY(!ft_g.active)) {
+        /* A thread stop() could not reach (it reaches all it can), or a fork child. */
+        PyEval_SetProfile(NULL, NULL);
+        return 0;
+    }
+    switch (what) {
+    case PyTrace_CALL:
+        ft_events_code(FT_REC_CALL, code_of(frame), (PyObject *)frame);
+        break;
+    case PyTrace_RETURN:
+        if (arg)
+            ft_events_code(FT_REC_RETURN, code_of(frame), (PyObject *)frame);
+        else
+            ft_events_code(FT_REC_UNWIND, code_of(frame), (PyObject *)frame);
+        break;
+    case PyTrace_C_CALL:
+        if (ft_g.mode_all)
+            ft_events_native(FT_REC_CALL, arg);
+        break;
+    case PyTrace_C_RETURN:
+        if (ft_g.mode_all)
+            ft_events_native(FT_REC_RETURN, arg);
+        break;
+    case PyTrace_C_EXCEPTION:
+        if (ft_g.mode_all)
+            ft_events_native(FT_REC_UNWIND, arg);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* thread_hook(frame, event, arg): see the file comment. Called by the sys.setprofile
+ * trampoline, which would uninstall itself if this raised; so it never does. */
+static PyObject *thread_hook(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    static const struct { const char *name; int what; } whats[] = {
+        { "call", PyTrace_CALL }, { "return", PyTrace_RETURN }, { "c_call", PyTrace_C_CALL },
+        { "c_return", PyTrace_C_RETURN }, { "c_exception", PyTrace_C_EXCEPTION },
+    };
+
+    if (!ft_g.active) {
+        PyEval_SetProfile(NULL, NULL);
+        Py_RETURN_NONE;
+    }
+    PyEval_SetProfile(profile, NULL);
+    if (nargs != 3 || !PyFrame_Check(args[0]) || !PyUnicode_Check(args[1]))
+        Py_RETURN_NONE;
+    for (size_t i = 0; i < sizeof whats / sizeof whats[0]; i++) {
+        if (PyUnicode_CompareWithASCIIString(args[1], whats[i].name) == 0) {
+            /* The trampoline turns a NULL return value into None, so an exception leaving
+             * this first frame is recorded as RETURN. */
+            profile(NULL, (PyFrameObject *)args[0], whats[i].what, args[2]);
+            break;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+PyMethodDef ft_backend_methods[] = {
+    { "thread_hook", (PyCFunction)(void (*)(void))thread_hook, METH_FASTCALL,
+      "thread_hook(frame, event, arg)\n--\n\n"
+      "For threading.setprofile(): installs the recorder's hook in the calling thread and "
+      "records the event it is called for." },
+    { NULL, NULL, 0, NULL }
+};
+
+static PyInterpreterState *interp(void)
+{
+#if PY_VERSION_HEX >= 0x03090000
+    return PyThreadState_GetInterpreter(PyThreadState_Get());
+#else
+    return PyThreadState_Get()->interp;
+#endif
+}
+
+int ft_backend_install(PyObject *module)
+{
+    PyThreadState *t;
+
+    for (t = PyInterpreterState_ThreadHead(interp()); t; t = PyThreadState_Next(t)) {
+        if (set_profile(t, profile) < 0) {
+            ft_backend_uninstall();
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void ft_backend_uninstall(void)
+{
+    ft_exc_state exc;
+    PyThreadState *t;
+
+    ft_exc_save(&exc);
+    for (t = PyInterpreterState_ThreadHead(interp()); t; t = PyThreadState_Next(t)) {
+        if (t->c_profilefunc == profile && set_profile(t, NULL) < 0)
+            PyErr_WriteUnraisable(NULL);
+    }
+    ft_exc_restore(&exc);
+}
+
+#endif

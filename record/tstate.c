@@ -1,0 +1,241 @@
+/* tstate.c — per-thread buffers: attaching a thread, the slow path of a full buffer, thread
+ * names, and writing every buffer at the end (see tstate.h). */
+#include "tstate.h"
+
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "pyhelp.h"
+#include "writer.h"
+
+/* A thread whose Thread object is not known yet (on 3.12+ a new thread's first events come
+ * before threading registers it in threading._active, and a short thread may be registered
+ * for only a few dozen events) retries the lookup at each of its first NAME_TRIES events:
+ * ~100 ns each, at thread start only. Threads that threading never hears of stop paying. */
+#define NAME_TRIES 256
+#define SENTINEL_NAME "functiontrace.thread"
+
+__thread ft_tls_slot ft_tls __attribute__((tls_model("initial-exec")));
+
+static ft_tstate *registry;
+static size_t buffer_size = FT_DEFAULT_BUFFER_SIZE;
+
+void ft_tstate_set_buffer_size(size_t size)
+{
+    buffer_size = size;
+}
+
+/* Thread names come from the thread's threading.Thread object, read without running
+ * Python code: threading._active[ident] by dictionary lookups, then the instance attribute
+ * _name, and only when the class defines nothing called _name (a property there would run
+ * code). The object is kept once found, because by the time a thread's last chunk is written
+ * (its thread state being cleared) threading has already dropped it from _active, and a
+ * thread renamed late should still show its new name. Failures keep the cached name. */
+static void find_thread(ft_tstate *ts)
+{
+    ft_modstate *st = ft_g.st;
+    PyObject *mods, *threading, *active, *key, *th;
+
+    if (ts->thread || !st)
+        return;
+    mods = PyImport_GetModuleDict();
+    if (!mods || !PyDict_Check(mods))
+        return;
+    threading = PyDict_GetItemWithError(mods, st->s_threading);
+    if (!threading || !PyModule_Check(threading))
+        return;
+    active = PyDict_GetItemWithError(PyModule_GetDict(threading), st->s_active);
+    if (!active || !PyDict_Check(active))
+        return;
+    key = PyLong_FromUnsignedLong(ts->ident);
+    if (!key)
+        return;
+    th = PyDict_GetItemWithError(active, key);
+    Py_DECREF(key);
+    if (th) {
+        Py_INCREF(th);
+        ts->thread = th;
+        ts->name_tries = 0;
+    }
+}
+
+static void read_name(ft_tstate *ts)
+{
+    PyObject *name, *keep = NULL;
+    const char *p;
+    Py_ssize_t n;
+
+    if (!ts->thread || !ft_g.st || _PyType_Lookup(Py_TYPE(ts->thread), ft_g.st->s_name))
+        return;
+    name = PyObject_GenericGetAttr(ts->thread, ft_g.st->s_name);
+    if (name && PyUnicode_Check(name)) {
+        p = ft_py_utf8(name, &n, &keep);
+        ts->name_len = ft_utf8_copy(ts->name, FT_THREAD_NAME_MAX, p, (size_t)n);
+    }
+    Py_XDECREF(keep);
+    Py_XDECREF(name);
+}
+
+/* find: also look the Thread object up if it is not known yet (not while the thread is
+ * ending: threading has forgotten it by then, and a lookup by ident could find a new thread
+ * that reuses the ident). */
+static void update_name(ft_tstate *ts, int find)
+{
+    ft_exc_state exc;
+
+    ft_exc_save(&exc);
+    if (find)
+        find_thread(ts);
+    read_name(ts);
+    ft_exc_restore(&exc);
+}
+
+static size_t full_limit(const ft_tstate *ts)
+{
+    return ts->buf.cap - FT_EVENT_MAX + 1;
+}
+
+static void set_limit(ft_tstate *ts)
+{
+    size_t limit = full_limit(ts);
+    if (ts->name_tries > 0 && ts->buf.len + 1 < limit)
+        limit = ts->buf.len + 1;
+    ts->limit = limit;
+}
+
+/* find: see update_name. */
+static void flush(ft_tstate *ts, int find)
+{
+    if (!ts->base || ts->buf.len == 0)
+        return;
+    update_name(ts, find);
+    ft_writer_put_chunk(ts->base, FT_CHUNK_HEAD, ts->buf.len, ts->nevents, ts->tid, ts->seq,
+                        ts->t0, ts->name, ts->name_len);
+    ts->seq++;
+    ts->buf.len = 0;
+    ts->nevents = 0;
+    ts->t0 = ts->last_ns;
+}
+
+static void free_buffer(ft_tstate *ts)
+{
+    free(ts->base);
+    ts->base = NULL;
+    ts->buf.ptr = NULL;
+    ts->buf.cap = 0;
+    ts->buf.len = 0;
+    ts->limit = 0;
+}
+
+/* Runs when the thread-state dict holding it is cleared: the thread is ending (or a native
+ * thread released its last PyGILState). Its events go out now, while the GIL is held. The
+ * context is the session generation: a capsule left over from an earlier recording (or one
+ * not yet armed) does nothing. */
+static void sentinel_destructor(PyObject *cap)
+{
+    ft_exc_state exc;
+    ft_tstate *ts;
+
+    ft_exc_save(&exc);
+    ts = PyCapsule_GetPointer(cap, SENTINEL_NAME);
+    if (ts && ft_g.active && (uintptr_t)PyCapsule_GetContext(cap) == ft_g.gen) {
+        flush(ts, 0);
+        free_buffer(ts);
+        Py_CLEAR(ts->thread);
+        ts->need_sentinel = 1;
+    }
+    ft_exc_restore(&exc);
+}
+
+static void install_sentinel(ft_tstate *ts)
+{
+    PyObject *d, *cap;
+    ft_exc_state exc;
+
+    ft_exc_save(&exc);
+    d = PyThreadState_GetDict();
+    cap = d ? PyCapsule_New(ts, SENTINEL_NAME, sentinel_destructor) : NULL;
+    /* Armed (context set) only once stored: a capsule that dies on a failed insert must
+     * not free the buffer just allocated. */
+    if (cap && PyDict_SetItem(d, ft_g.st->s_sentinel, cap) == 0 &&
+        PyCapsule_SetContext(cap, (void *)(uintptr_t)ft_g.gen) == 0)
+        ts->need_sentinel = 0;
+    Py_XDECREF(cap);
+    ft_exc_restore(&exc);
+}
+
+static int alloc_buffer(ft_tstate *ts)
+{
+    ts->base = malloc(FT_CHUNK_HEAD + buffer_size);
+    if (!ts->base)
+        return -1;
+    ts->buf.ptr = ts->base + FT_CHUNK_HEAD;
+    ts->buf.cap = buffer_size;
+    ts->buf.len = 0;
+    ts->nevents = 0;
+    ts->t0 = ts->last_ns;
+    if (ts->need_sentinel && ft_g.st)
+        install_sentinel(ts);
+    return 0;
+}
+
+ft_tstate *ft_tstate_attach(void)
+{
+    ft_tstate *ts = calloc(1, sizeof *ts);
+
+    if (!ts) {
+        ft_writer_drop(1);
+        return NULL;
+    }
+    ts->tid = (uint64_t)syscall(SYS_gettid);
+    ts->ident = PyThread_get_thread_ident();
+    ts->name_tries = NAME_TRIES;
+    ts->need_sentinel = 1;
+    ts->last_ns = ts->t0 = ft_clock_now();
+    update_name(ts, 1);
+    ts->next = registry;
+    registry = ts;
+    ft_tls.ts = ts;
+    ft_tls.gen = ft_g.gen;
+    return ts;
+}
+
+int ft_tstate_make_room(ft_tstate *ts)
+{
+    if (!ts->base) {
+        if (alloc_buffer(ts)) {
+            ft_writer_drop(1);
+            return -1;
+        }
+    } else {
+        if (ts->name_tries > 0) {
+            ts->name_tries--;
+            update_name(ts, 1);
+        }
+        if (ts->buf.len >= full_limit(ts))
+            flush(ts, 1);
+    }
+    set_limit(ts);
+    return 0;
+}
+
+void ft_tstate_flush_all(void)
+{
+    for (ft_tstate *ts = registry; ts; ts = ts->next)
+        flush(ts, 1);
+    ft_writer_flush_defs();
+}
+
+void ft_tstate_free_all(void)
+{
+    ft_tstate *ts = registry, *next;
+
+    for (; ts; ts = next) {
+        next = ts->next;
+        Py_XDECREF(ts->thread);
+        free(ts->base);
+        free(ts);
+    }
+    registry = NULL;
+}

@@ -1,0 +1,96 @@
+/* tstate.h — per-thread event buffers and the registry of them.
+ *
+ * Each OS thread that produces an event gets an ft_tstate on its first event, found again
+ * through a thread-local pointer (tagged with the session generation so that states freed by
+ * stop() are never touched). Events are encoded straight into the thread's own buffer: no
+ * lock, no allocation, no Python call. When the buffer is nearly full the slow path turns it
+ * into one chunk (writer.h) and starts over.
+ *
+ * Life of a buffer: allocated lazily by the slow path; written and freed when the thread's
+ * Python thread state is cleared (a capsule in the thread-state dict whose destructor runs
+ * in PyThreadState_Clear, with the GIL held, on every thread end); otherwise written by
+ * flush()/stop(). The ft_tstate itself (tid, chunk sequence number, cached name) stays in the
+ * registry until stop(), so that a thread that gets a new Python thread state later
+ * (PyGILState_Ensure from a native thread) continues its sequence of chunks.
+ *
+ * All of it runs with the GIL held. */
+#ifndef FT_TSTATE_H
+#define FT_TSTATE_H
+
+#include "session.h"
+#include "clock.h"
+#include "ft_trace.h"
+
+/* Events part of a thread's buffer. 64–256 KiB compress alike (ratio within 2%, same
+ * speed); 128 KiB keeps a chunk in L2 while it is compressed and bounds what a crash loses. */
+#define FT_DEFAULT_BUFFER_SIZE (128u << 10)
+
+/* Room kept before the events for the CHUNK record (writer.h), thread name included. */
+#define FT_THREAD_NAME_MAX 192
+#define FT_CHUNK_HEAD 256
+
+typedef struct ft_tstate {
+    ft_buf buf;                 /* the chunk's events; buf.ptr is base + FT_CHUNK_HEAD */
+    size_t limit;               /* the hot path takes the slow path once buf.len >= limit */
+    uint64_t last_ns;           /* time of the previous event: the next event's dt base */
+    uint64_t t0;                /* the current chunk's t0 */
+    uint64_t nevents;           /* events in the current chunk */
+    uint8_t *base;              /* NULL when the thread has no buffer */
+    uint64_t tid;               /* gettid() */
+    unsigned long ident;        /* threading.get_ident(), to look the thread's name up */
+    uint64_t seq;               /* next chunk's sequence number */
+    PyObject *thread;           /* its threading.Thread once found (strong; released when
+                                   the thread ends or at stop), to read its current name */
+    int name_tries;             /* lookups left while the Thread object is unknown */
+    int need_sentinel;          /* install the end-of-thread capsule with the next buffer */
+    size_t name_len;
+    char name[FT_THREAD_NAME_MAX];
+    struct ft_tstate *next;     /* registry */
+} ft_tstate;
+
+/* The thread-local pointer, valid when gen matches ft_g.gen. One struct so that the hot
+ * path computes one thread-local address. initial-exec: a few bytes of static TLS instead of
+ * a __tls_get_addr call per event. */
+typedef struct ft_tls_slot {
+    ft_tstate *ts;
+    uint32_t gen;
+} ft_tls_slot;
+
+extern __thread ft_tls_slot ft_tls __attribute__((tls_model("initial-exec")));
+
+/* Slow paths. attach: create the calling thread's state (NULL when out of memory).
+ * make_room: give ts room for one event, writing a full chunk or allocating the buffer;
+ * -1 when the event must be dropped (it is counted). */
+ft_tstate *ft_tstate_attach(void);
+int ft_tstate_make_room(ft_tstate *ts);
+
+/* Write every thread's buffered events as chunks (GIL held, no hook running). */
+void ft_tstate_flush_all(void);
+/* Free every state of the registry (after flush_all, or without writing in a fork child). */
+void ft_tstate_free_all(void);
+/* Buffer capacity of threads attached from now on (bytes, events part). */
+void ft_tstate_set_buffer_size(size_t size);
+
+static inline ft_tstate *ft_tstate_current(void)
+{
+    if (FT_LIKELY(ft_tls.gen == ft_g.gen))
+        return ft_tls.ts;
+    return ft_tstate_attach();
+}
+
+/* Record one event at time now. The clock of a push is re-read after a slow path, so that
+ * writing a chunk is charged to the caller rather than to the function being entered. */
+static inline void ft_tstate_put(ft_tstate *ts, int type, uint32_t fid, uint64_t now)
+{
+    if (FT_UNLIKELY(ts->buf.len >= ts->limit)) {
+        if (ft_tstate_make_room(ts))
+            return;
+        if (ft_rec_is_push(type))
+            now = ft_clock_now();
+    }
+    ft_trace_put_event(&ts->buf, type, now - ts->last_ns, fid);
+    ts->last_ns = now;
+    ts->nevents++;
+}
+
+#endif

@@ -1,0 +1,76 @@
+/* writer.h — this process's trace file: frames, the order of definitions, write failures.
+ *
+ * The writer owns the file descriptor, one zstd context and the pending definitions (FUNC
+ * records of functions seen since the last write). Every function takes the writer's mutex;
+ * none calls into Python, so they may be called from hooks and need not hold the GIL
+ * (they do today, which keeps the mutex uncontended).
+ *
+ * Order of definitions (FORMAT.md §2): a FUNC record is added to the pending buffer before
+ * the event that uses it is recorded, and every write of a chunk first writes all pending
+ * definitions as a definitions block, in the same write(). So whichever thread's chunk
+ * reaches the file first carries the definitions its events (and every other thread's
+ * earlier-interned functions) need.
+ *
+ * Failures: the first failed write (disk full, I/O error) or failed compression makes the
+ * writer sticky-failed: it truncates the file back to the end of the last whole frame, prints
+ * one line on stderr, and from then on counts the events of every chunk it is handed as
+ * dropped instead of writing them. At close it still tries to append the trailer so that the
+ * count of dropped events reaches the file if space allows. */
+#ifndef FT_WRITER_H
+#define FT_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ft_trace.h"
+
+/* Counters for the trailer and for stop()'s return value. */
+typedef struct ft_writer_stats {
+    uint64_t events;          /* event records in written chunks */
+    uint64_t chunks;          /* chunks written */
+    uint64_t dropped_events;  /* events recorded but not written */
+    uint64_t functions;       /* FUNC records written */
+    int failed;               /* a write failed (the message was printed) */
+} ft_writer_stats;
+
+/* Create path (O_CREAT|O_EXCL|O_APPEND|O_CLOEXEC, 0644) and write the signature frame and
+ * the header frame in one write. level is the zstd level of every later frame.
+ * Returns 0, or -1 with errno set (EEXIST when the file exists, ENOMEM, EIO for zstd errors);
+ * on failure no file is left behind. */
+int ft_writer_open(const char *path, const ft_header *h, int level);
+
+/* Queue the definition of fid for the next write. On allocation failure the writer fails
+ * (a file whose events use undefined ids would mislead a reader). */
+void ft_writer_add_func(uint64_t fid, int kind, const char *name, size_t name_len,
+                        const char *module, size_t module_len,
+                        const char *file, size_t file_len, uint64_t line);
+
+/* Write one chunk of thread tid: the caller's buffer holds `head` bytes of free space
+ * followed by `len` bytes of encoded events (nevents of them). The CHUNK record is encoded
+ * into the free space right before the events so that the block is compressed from one
+ * contiguous range without copying the events. head must be at least FT_CHUNK_RECORD_MAX
+ * plus the name's length. Pending definitions go out first, in the same write. */
+void ft_writer_put_chunk(uint8_t *base, size_t head, size_t len, uint64_t nevents,
+                         uint64_t tid, uint64_t seq, uint64_t t0,
+                         const char *name, size_t name_len);
+
+/* Count events that were recorded but could not be buffered (no memory). */
+void ft_writer_drop(uint64_t nevents);
+
+/* Write pending definitions now (a definitions block), if any. */
+void ft_writer_flush_defs(void);
+
+/* Write pending definitions and the trailer, close the file, and fill *stats. Safe to call
+ * when the writer is not open (fills zeros). */
+void ft_writer_close(uint64_t end_ns, ft_writer_stats *stats);
+
+/* In a fork child: forget the parent's file without writing to it (the descriptor is
+ * closed, pending data discarded). Runs in an atfork handler: no locks taken. */
+void ft_writer_abandon(void);
+
+/* Current counters (for flush() and tests). */
+void ft_writer_get_stats(ft_writer_stats *stats);
+
+/* Bytes a CHUNK record takes besides its thread name. */
+#define FT_CHUNK_RECORD_MAX (1 + 1 + 3 * FT_MP_MAX_UINT + 5)
+
+#endif
