@@ -14,7 +14,7 @@
 PYTHON ?= python3
 # The Python versions the end-to-end tests cover by default (one interpreter each, found by
 # tests/find-pythons); override with TEST_PYTHONS="/path/python3.X …".
-TEST_VERSIONS ?= 3.11 3.12
+TEST_VERSIONS ?= 3.8 3.9 3.10 3.11 3.12 3.13
 TEST_PYTHONS ?= $(shell tests/find-pythons $(TEST_VERSIONS))
 PYTEST ?= /usr/bin/python3 -m pytest
 CC ?= cc
