@@ -16,7 +16,8 @@
 #include "ft_buf.h"
 #include "ft_mpack.h"
 
-#define FT_FORMAT_VERSION 1
+#define FT_FORMAT_VERSION 1  /* major: files of another major version are refused */
+#define FT_FORMAT_MINOR 1    /* minor: compatible additions (FORMAT.md, version history) */
 
 enum ft_rec_type {
     FT_REC_UNKNOWN = 0,  /* decoder only: a record of a type this build does not know */
@@ -71,6 +72,9 @@ typedef struct ft_header {
     char *backend;
     char *mode;
     char *recorder;
+    /* Optional (1.1): zero / NULL when absent. The encoder omits NULL strings. */
+    uint64_t format_minor;
+    char *start_reason;     /* "run", "fork", "exec", "child" */
 } ft_header;
 
 typedef struct ft_trailer {
@@ -79,6 +83,14 @@ typedef struct ft_trailer {
     uint64_t chunks;
     uint64_t dropped_events;
     uint64_t functions;
+    /* Optional (1.1): NULL / has_* = 0 when absent; the encoder omits what is absent.
+     * Decoded strings are owned: free with ft_trailer_fini. */
+    char *end_reason;       /* "exit", "os._exit", "exec", "signal", "stop" */
+    int has_exit_status;
+    int64_t exit_status;
+    int has_signal;
+    uint64_t signal;
+    char *process_label;
 } ft_trailer;
 
 ft_status ft_trace_put_header(ft_buf *b, const ft_header *h);
@@ -115,5 +127,6 @@ ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec);
 ft_status ft_trace_read_header(ft_mp_reader *r, ft_header *h);
 ft_status ft_trace_read_trailer(ft_mp_reader *r, ft_trailer *t);
 void ft_header_fini(ft_header *h);   /* frees owned strings; safe on a zeroed struct */
+void ft_trailer_fini(ft_trailer *t); /* likewise */
 
 #endif
