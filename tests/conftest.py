@@ -32,8 +32,9 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("py", PYTHONS, ids=[_python_id(p) for p in PYTHONS])
 
 
-def env_for_recording():
+def env_for_recording(extra=None):
     env = dict(os.environ)
+    env.update(extra or {})
     env["PYTHONPATH"] = str(ROOT / "python") + (
         os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("FUNCTIONTRACE_RUN_DIR", None)
@@ -48,16 +49,16 @@ class Recorder:
         self.tmp = tmp_path
         self.version = tuple(int(x) for x in _python_id(py)[2:].split("."))
 
-    def run_plain(self, args, cwd=None, **kw):
+    def run_plain(self, args, cwd=None, env_extra=None, **kw):
         return subprocess.run([self.py, *args], capture_output=True, cwd=cwd or self.tmp,
-                              env=env_for_recording(), timeout=120, **kw)
+                              env=env_for_recording(env_extra), timeout=120, **kw)
 
-    def record(self, args, out="traces", cwd=None, quiet=True, **kw):
+    def record(self, args, out="traces", cwd=None, quiet=True, env_extra=None, **kw):
         cmd = [self.py, "-m", "functiontrace.record", "-o", str(self.tmp / out)]
         if quiet:
             cmd.append("-q")
         return subprocess.run(cmd + list(args), capture_output=True, cwd=cwd or self.tmp,
-                              env=env_for_recording(), timeout=120, **kw)
+                              env=env_for_recording(env_extra), timeout=120, **kw)
 
     def convert(self, src="traces", out="profile.json", check=True):
         res = subprocess.run([CONVERT, str(self.tmp / src), "-o", str(self.tmp / out)],

@@ -4,11 +4,7 @@ Each test records with the interpreter under test (`py`), converts with ft-conve
 the Firefox profile back into calls (ffprofile.py)."""
 
 import json
-import sys
 import textwrap
-from pathlib import Path
-
-import pytest
 
 from conftest import ROOT, ffprofiler_check
 import ffprofile
