@@ -135,3 +135,30 @@ demo: deps all
 clean:
 	rm -rf $(BUILD) $(DEMO_DIR) python/functiontrace/_functiontrace*.so
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# make bench: the benchmark suite, tests/bench/run.py (see its docstring). It builds
+# ft-convert, ftdump and, for each interpreter of BENCH_PYTHONS, the extension and the
+# suite's empty-hook floors (build/bench/floor/, never python/functiontrace/), then measures
+# them all in one run. BENCH_ARGS goes to run.py, e.g. BENCH_ARGS=--quick or
+# BENCH_ARGS="--reps 9 --workload recursion"; BENCH_VERSIONS or BENCH_PYTHONS choose the
+# interpreters. A benchmark, not a test: it fails only if something crashed, never on speed.
+# Its own interpreter list (not TEST_PYTHONS): each one adds minutes to a run.
+BENCH_VERSIONS ?= 3.11 3.12
+BENCH_PYTHONS ?= $(shell tests/find-pythons $(BENCH_VERSIONS))
+BENCH_ARGS ?=
+BENCH_FLOOR = $(BUILD)/bench/floor/_ftbench_floor$(PY_EXT_SUFFIX)
+
+.PHONY: bench bench-floor
+bench: convert $(BUILD)/ftdump
+	@for py in $(BENCH_PYTHONS); do \
+	    $(MAKE) --no-print-directory ext PYTHON=$$py || exit 1; \
+	    $(MAKE) --no-print-directory bench-floor PYTHON=$$py || exit 1; \
+	done
+	/usr/bin/python3 tests/bench/run.py --build $(BUILD) $(BENCH_PYTHONS:%=--python %) $(BENCH_ARGS)
+
+bench-floor:
+	@$(MAKE) --no-print-directory "$(BENCH_FLOOR)" PYTHON="$(PYTHON)"
+
+$(BUILD)/bench/floor/_ftbench_floor%: tests/bench/floor/ftbench_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -I$(PY_INCLUDE) $< -o $@ $(ALL_LDFLAGS)
