@@ -6,7 +6,13 @@
  * exact to the nanosecond. Otherwise (files gathered from several hosts or boots) each
  * file is placed through its wall-clock anchor, which is as good as the hosts' clock
  * synchronisation, and a note says so. A file without a readable header is assumed to
- * share the others' clock. */
+ * share the others' clock.
+ *
+ * Processes. lineage.h works out from the headers which files are one process (a program
+ * and the programs it exec'd), who is whose parent, and the pid each shows in the profile.
+ * A process's files are read one after the other into one ft_proc (ft_proc_adopt), so that
+ * its threads continue across an exec, and written as one process with one "Process"
+ * marker per file. */
 #include "convert.h"
 
 #include <errno.h>
@@ -18,8 +24,8 @@
 
 #include "firefox.h"
 #include "ft_buf.h"
-#include "intmap.h"
 #include "jsonw.h"
+#include "lineage.h"
 #include "proc.h"
 #include "run.h"
 
@@ -97,47 +103,6 @@ static int cmp_placed(const void *a, const void *b)
     return strcmp(x->proc.path, y->proc.path);
 }
 
-/* Time zero when no file had a header: the first event of the first process read. */
-static uint64_t earliest_event(const ft_proc *p)
-{
-    uint64_t t = UINT64_MAX;
-    for (uint32_t i = 0; i < p->nthreads; i++) {
-        if (p->threads[i]->nsamples && p->threads[i]->sample_time[0] < t)
-            t = p->threads[i]->sample_time[0];
-    }
-    return t == UINT64_MAX ? 0 : t;
-}
-
-/* The profile's name for a process: its pid, made unique with ".n" when a pid was reused
- * or a process exec'd (FORMAT.md: <pid>.<n>.ftrace). */
-static ft_status pid_string(ft_intmap *seen, uint64_t pid, char *buf, size_t cap)
-{
-    uint32_t uses = ft_intmap_get(seen, pid);
-
-    if (uses == FT_INTMAP_EMPTY)
-        uses = 0;
-    if (uses == 0)
-        snprintf(buf, cap, "%" PRIu64, pid);
-    else
-        snprintf(buf, cap, "%" PRIu64 ".%" PRIu32, pid, uses);
-    return ft_intmap_set(seen, pid, uses + 1);
-}
-
-/* The command line of the first process, for meta.arguments. */
-static void arguments_of(const ft_proc *p, char *buf, size_t cap)
-{
-    size_t len = 0;
-
-    buf[0] = 0;
-    for (size_t i = 0; p->has_header && i < p->header.argc; i++) {
-        const char *a = p->header.argv[i] ? p->header.argv[i] : "";
-        int n = snprintf(buf + len, cap - len, "%s%s", i ? " " : "", a);
-        if (n < 0 || (size_t)n >= cap - len)
-            break;
-        len += (size_t)n;
-    }
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -154,49 +119,211 @@ static void report_write_error(ft_report *r, const char *output, ft_status st)
                           ft_status_str(st));
 }
 
+/* Headers of a run's files, placed on one time base and sorted by start, with their
+ * lineage. ps[k] is file k in start order; procs[k] == &ps[k].proc. */
+typedef struct run_procs {
+    placed *ps;
+    const ft_proc **procs;
+    size_t n;
+    ft_lineage lin;
+    int64_t wall0;
+    int have_base;
+} run_procs;
+
+static void run_procs_fini(run_procs *rp)
+{
+    for (size_t i = 0; rp->ps && i < rp->n; i++)
+        ft_proc_fini(&rp->ps[i].proc);
+    ft_free(rp->ps);
+    ft_free(rp->procs);
+    ft_lineage_fini(&rp->lin);
+    memset(rp, 0, sizeof *rp);
+}
+
+/* Read the headers of run's files; FT_ENOMEM only (unreadable files are kept as such). */
+static ft_status run_procs_load(run_procs *rp, const ft_run *run, ft_report *r)
+{
+    ft_status st;
+
+    memset(rp, 0, sizeof *rp);
+    rp->n = run->nfiles;
+    rp->ps = ft_malloc((rp->n ? rp->n : 1) * sizeof *rp->ps);
+    rp->procs = ft_malloc((rp->n ? rp->n : 1) * sizeof *rp->procs);
+    if (!rp->ps || !rp->procs) {
+        ft_free(rp->ps);
+        ft_free(rp->procs);
+        rp->ps = NULL;
+        rp->procs = NULL;
+        return FT_ENOMEM;
+    }
+    for (size_t i = 0; i < rp->n; i++)
+        ft_proc_init(&rp->ps[i].proc, run->files[i]);
+    for (size_t i = 0; i < rp->n; i++) {
+        if ((st = ft_proc_read_header(&rp->ps[i].proc)))
+            return st;
+    }
+    rp->wall0 = place(rp->ps, rp->n, r);
+    for (size_t i = 0; i < rp->n; i++)
+        rp->have_base |= rp->ps[i].proc.has_header;
+    qsort(rp->ps, rp->n, sizeof *rp->ps, cmp_placed);
+    for (size_t i = 0; i < rp->n; i++)
+        rp->procs[i] = &rp->ps[i].proc;
+    return ft_lineage_build(&rp->lin, rp->procs, rp->n);
+}
+
+/* The texts of one process's markers and name, kept until the process is written. */
+typedef struct proc_texts {
+    char name[FT_PROCESS_NAME_MAX + 1];
+    ft_ff_marker *markers;
+    char (*text)[4][FT_PROCESS_NAME_MAX + 1];   /* per marker: program, start, end, ppid */
+    size_t n, cap;
+} proc_texts;
+
+enum { TX_PROGRAM, TX_START, TX_END, TX_PPID };
+
+static void proc_texts_fini(proc_texts *t)
+{
+    ft_free(t->markers);
+    ft_free(t->text);
+    memset(t, 0, sizeof *t);
+}
+
+/* Add the marker of file i (read, so that its trailer and end are known). */
+static ft_status add_marker(proc_texts *t, const run_procs *rp, size_t i)
+{
+    const ft_proc *p = rp->procs[i];
+    ft_ff_marker *m;
+
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 2;
+        ft_ff_marker *nm = ft_realloc(t->markers, cap * sizeof *nm);
+        if (!nm)
+            return FT_ENOMEM;
+        t->markers = nm;
+        void *nt = ft_realloc(t->text, cap * sizeof *t->text);
+        if (!nt)
+            return FT_ENOMEM;
+        t->text = nt;
+        t->cap = cap;
+    }
+    char (*tx)[FT_PROCESS_NAME_MAX + 1] = t->text[t->n];
+    ft_lineage_command(p, tx[TX_PROGRAM], sizeof tx[TX_PROGRAM]);
+    ft_lineage_start_text(&rp->lin, rp->procs, i, tx[TX_START], sizeof tx[TX_START]);
+    ft_lineage_end_text(p, tx[TX_END], sizeof tx[TX_END]);
+    ft_lineage_ppid_text(&rp->lin, rp->procs, i, tx[TX_PPID], sizeof tx[TX_PPID]);
+    m = &t->markers[t->n++];
+    memset(m, 0, sizeof *m);
+    m->start = p->has_header ? p->header.start_ns : 0;
+    m->end = p->end;
+    m->program = tx[TX_PROGRAM];
+    m->how_start = tx[TX_START];
+    m->how_end = tx[TX_END];
+    m->ppid = tx[TX_PPID];
+    m->label = p->has_trailer && p->trailer.process_label && *p->trailer.process_label ?
+               p->trailer.process_label : NULL;
+    m->file = p->path;
+    return FT_OK;
+}
+
+/* Earliest event of a process's threads (its start when it has no header, and time zero
+ * when no file has one), UINT64_MAX if there is none. */
+static uint64_t first_event(const ft_proc *p)
+{
+    uint64_t t = UINT64_MAX;
+    for (uint32_t k = 0; k < p->nthreads; k++) {
+        if (p->threads[k]->nsamples && p->threads[k]->first_t < t)
+            t = p->threads[k]->first_t;
+    }
+    return t;
+}
+
+/* Read every file of the process whose first file is `head` into the last of them, and
+ * write the process. */
+static ft_status convert_process(run_procs *rp, size_t head, ft_ff_sink *sink, ft_report *r,
+                                 ft_convert_stats *stats, int *write_failed)
+{
+    proc_texts t = {0};
+    ft_proc *p = NULL, *prev = NULL;
+    ft_ff_process info;
+    uint64_t start = 0;
+    ft_status st = FT_OK;
+
+    *write_failed = 0;
+    for (size_t i = head; i != FT_LINEAGE_NONE; i = rp->lin.f[i].next) {
+        p = &rp->ps[i].proc;
+        if (prev)
+            ft_proc_adopt(p, prev);
+        if ((st = ft_proc_read(p, r)))
+            goto out;
+        if (!rp->have_base && first_event(p) != UINT64_MAX) {
+            /* No header anywhere: time zero is this first process's first event. */
+            for (size_t j = 0; j < rp->n; j++)
+                rp->ps[j].base = first_event(p);
+            rp->have_base = 1;
+        }
+        stats->events += p->events;
+        if (i == head)
+            start = p->has_header ? p->header.start_ns : first_event(p);
+        if (p->has_header && p->end < p->header.start_ns)
+            p->end = p->header.start_ns;    /* a file with no events and no trailer */
+        if (prev && p->end < prev->end)
+            p->end = prev->end;             /* a later program that could not be read */
+        if ((st = add_marker(&t, rp, i)))
+            goto out;
+        if (!p->has_header)
+            t.markers[t.n - 1].start = first_event(p) == UINT64_MAX ? p->end : first_event(p);
+        prev = p;
+    }
+    ft_lineage_name(&rp->lin, rp->procs, head, t.name, sizeof t.name);
+    info.pid = rp->lin.f[head].pid;
+    info.name = t.name;
+    info.start = start == UINT64_MAX ? p->end : start;
+    info.end = p->end;
+    info.markers = t.markers;
+    info.nmarkers = t.n;
+    {
+        uint32_t before = ft_ff_thread_count(sink);
+        if ((st = ft_ff_add_process(sink, p, &info, rp->ps[head].base))) {
+            *write_failed = st != FT_ENOMEM;
+            goto out;
+        }
+        if (ft_ff_thread_count(sink) > before)
+            stats->processes++;
+    }
+out:
+    if (p)
+        ft_proc_release(p);
+    proc_texts_fini(&t);
+    return st;
+}
+
 ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_stats *stats)
 {
     ft_convert_result res = FT_CONVERT_FAILED;
     ft_run run;
-    placed *ps = NULL;
+    run_procs rp = {0};
     ft_jsonw *w = NULL;
     ft_ff_sink *sink = NULL;
-    ft_intmap pids;
     ft_convert_stats local;
     unsigned long problems0 = r->problems;
     char arguments[ARGUMENTS_MAX] = "";
-    int64_t wall0;
-    int have_base;
+    int write_failed = 0;
     ft_status st;
     double t_start = now_seconds();
 
     if (!stats)
         stats = &local;
     memset(stats, 0, sizeof *stats);
-    ft_intmap_init(&pids);
-    if ((st = ft_run_find(o->input, &run, r))) {
+    if ((st = ft_run_find(o->input, o->run_id, &run, r))) {
         if (st == FT_ENOMEM)
             ft_report_problem(r, NULL, FT_REPORT_NO_OFFSET, "out of memory");
-        ft_intmap_fini(&pids);
         return FT_CONVERT_FAILED;
     }
-    ps = ft_malloc(run.nfiles * sizeof *ps);
-    if (!ps) {
-        st = FT_ENOMEM;
+    if ((st = run_procs_load(&rp, &run, r)))
         goto out;
-    }
-    for (size_t i = 0; i < run.nfiles; i++)
-        ft_proc_init(&ps[i].proc, run.files[i]);
-    for (size_t i = 0; i < run.nfiles; i++) {
-        if ((st = ft_proc_read_header(&ps[i].proc)))
-            goto out;
-    }
-    wall0 = place(ps, run.nfiles, r);
-    have_base = 0;
-    for (size_t i = 0; i < run.nfiles; i++)
-        have_base |= ps[i].proc.has_header;
-    qsort(ps, run.nfiles, sizeof *ps, cmp_placed);
-    arguments_of(&ps[0].proc, arguments, sizeof arguments);
+    /* meta.arguments: the command of the run, the first process. */
+    if (rp.n && rp.procs[0]->has_header)
+        ft_lineage_command(rp.procs[0], arguments, sizeof arguments);
     if (run.dir)
         ft_report_note(r, "reading %zu trace file%s in %s", run.nfiles,
                        run.nfiles == 1 ? "" : "s", run.dir);
@@ -212,25 +339,14 @@ ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_
     if ((st = ft_ff_begin(w, &sink)))
         goto write_failed;
 
-    for (size_t i = 0; i < run.nfiles; i++) {
-        ft_proc *p = &ps[i].proc;
-        char pid[48];
-        if ((st = ft_proc_read(p, r)))
+    for (size_t i = 0; i < rp.n; i++) {
+        if (rp.lin.f[i].head != i)
+            continue;       /* read with the file it continues */
+        if ((st = convert_process(&rp, i, sink, r, stats, &write_failed))) {
+            if (write_failed)
+                goto write_failed;
             goto out;
-        if (!have_base && p->nthreads) {
-            for (size_t j = i; j < run.nfiles; j++)
-                ps[j].base = earliest_event(p);
-            have_base = 1;
         }
-        stats->events += p->events;
-        if ((st = pid_string(&pids, p->pid, pid, sizeof pid)))
-            goto out;
-        uint32_t before = ft_ff_thread_count(sink);
-        if ((st = ft_ff_add_process(sink, p, pid, ps[i].base)))
-            goto write_failed;
-        if (ft_ff_thread_count(sink) > before)
-            stats->processes++;
-        ft_proc_release(p);
     }
     stats->threads = ft_ff_thread_count(sink);
     stats->samples = ft_ff_sample_count(sink);
@@ -239,7 +355,7 @@ ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_
                           "nothing to convert: no thread events were read");
         goto out;
     }
-    if ((st = ft_ff_end(sink, wall0, arguments[0] ? arguments : NULL)))
+    if ((st = ft_ff_end(sink, rp.wall0, arguments[0] ? arguments : NULL)))
         goto write_failed;
     stats->bytes = ft_jsonw_bytes(w);
     st = ft_jsonw_close(w, 1);
@@ -260,12 +376,80 @@ out:
         ft_report_problem(r, NULL, FT_REPORT_NO_OFFSET, "out of memory");
     ft_ff_free(sink);
     ft_jsonw_close(w, 0);
-    if (ps) {
-        for (size_t i = 0; i < run.nfiles; i++)
-            ft_proc_fini(&ps[i].proc);
-    }
-    ft_free(ps);
-    ft_intmap_fini(&pids);
+    run_procs_fini(&rp);
     ft_run_fini(&run);
     return res;
+}
+
+/* ---- --list ---- */
+
+/* "2025-01-01 12:00:00" (UTC) for a wall-clock time in ns since the epoch. */
+static void format_wall(int64_t ns, char *buf, size_t cap)
+{
+    time_t secs = (time_t)(ns / 1000000000);
+    struct tm tm;
+
+    if (ns <= 0 || !gmtime_r(&secs, &tm) || !strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm))
+        snprintf(buf, cap, "-");
+}
+
+ft_convert_result ft_convert_list(const char *input, FILE *out, ft_report *r)
+{
+    ft_run_dirs list;
+    ft_status st;
+    unsigned long problems0 = r->problems;
+
+    if ((st = ft_run_list(input, &list, r))) {
+        if (st == FT_ENOMEM)
+            ft_report_problem(r, NULL, FT_REPORT_NO_OFFSET, "out of memory");
+        return FT_CONVERT_FAILED;
+    }
+    fprintf(out, "%-24s %5s %9s  %-19s  %s\n", "RUN", "FILES", "PROCESSES", "START (UTC)",
+            "COMMAND");
+    for (size_t i = 0; i < list.n && !st; i++) {
+        const char *id = strrchr(list.dirs[i], '/');
+        char when[32] = "-", command[ARGUMENTS_MAX] = "";
+        ft_run run;
+        run_procs rp = {0};
+        ft_report quiet;
+
+        id = id && id[1] ? id + 1 : list.dirs[i];
+        if ((st = ft_run_files(list.dirs[i], &run))) {
+            if (st == FT_EIO) {
+                ft_report_problem(r, list.dirs[i], FT_REPORT_NO_OFFSET, "cannot list: %s",
+                                  strerror(errno));
+                st = FT_OK;
+            }
+            continue;
+        }
+        /* Only the headers are read: notes about clocks are for conversions. */
+        ft_report_init(&quiet, r->out, 1);
+        if (!(st = run_procs_load(&rp, &run, &quiet))) {
+            if (rp.n && rp.procs[0]->has_header) {
+                /* The root: the first process that was run, else the first to start. */
+                const ft_proc *root = rp.procs[0];
+                for (size_t k = 0; k < rp.n; k++) {
+                    const char *why = ft_lineage_start_reason(rp.procs[k]);
+                    if (why && strcmp(why, "run") == 0) {
+                        root = rp.procs[k];
+                        break;
+                    }
+                }
+                format_wall(rp.wall0, when, sizeof when);
+                ft_lineage_command(root, command, sizeof command);
+            } else if (rp.n) {
+                snprintf(command, sizeof command, "(no readable header)");
+            }
+            fprintf(out, "%-24s %5zu %9zu  %-19s  %s\n", id, rp.n, rp.lin.nprocs, when,
+                    command);
+        }
+        run_procs_fini(&rp);
+        ft_run_fini(&run);
+    }
+    ft_run_dirs_fini(&list);
+    if (st == FT_ENOMEM)
+        ft_report_problem(r, NULL, FT_REPORT_NO_OFFSET, "out of memory");
+    if (st || fflush(out) != 0 || ferror(out))
+        return FT_CONVERT_FAILED;
+    return r->problems > problems0 ? FT_CONVERT_DAMAGED : FT_CONVERT_OK;
 }

@@ -9,11 +9,18 @@
 #define FT_CONVERT_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include "report.h"
+
+/* Longest process name (and marker text) kept: a `python -c '<program>'` would otherwise
+ * name a track with a whole program. */
+#define FT_PROCESS_NAME_MAX 160
 
 typedef struct ft_convert_opts {
     const char *input;    /* output dir, run dir or .ftrace file */
     const char *output;   /* profile path; "-" for stdout; ".gz" suffix for gzip */
+    const char *run_id;   /* with an output dir: the run to convert (or a unique prefix of
+                             its id); NULL for the latest */
 } ft_convert_opts;
 
 typedef enum ft_convert_result {
@@ -30,5 +37,11 @@ typedef struct ft_convert_stats {
 
 /* Convert; every problem and note goes to r. stats may be NULL. */
 ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_stats *stats);
+
+/* List the runs of an output directory (or the one run of a run directory) on out, one
+ * line each after a heading: run id, trace files, processes, start time (UTC), and the
+ * command that was recorded. Only headers are read. FT_CONVERT_OK, FT_CONVERT_DAMAGED
+ * when some run could not be listed, FT_CONVERT_FAILED when nothing could (or out failed). */
+ft_convert_result ft_convert_list(const char *input, FILE *out, ft_report *r);
 
 #endif

@@ -4,7 +4,9 @@
  * that time, and the upgraders from 55 on in processed-profile-versioning.js, which are
  * what reads these fields): stackTable {frame, prefix}; frameTable without
  * `implementation` (removed in 54); funcTable with fileName (moved to a shared table in
- * 58); per-thread stringArray (shared from 56); markerSchema entries with `fields`.
+ * 58); per-thread stringArray (shared from 56, which also turns each marker's name, an
+ * index into the thread's strings, into one of the shared table); markerSchema entries
+ * with `fields` of {key, label, format} (57 drops their `searchable`).
  *
  * One frame per function: the trace knows which function runs, not which line, so frames
  * and functions are numbered alike and frame.line stays null. Python functions are marked
@@ -22,10 +24,6 @@
 /* meta.categories indexes. The first grey category is the profiler's default one, which
  * it requires; each category's first subcategory is the generic one it also requires. */
 enum { CAT_OTHER = 0, CAT_PYTHON = 1, CAT_NATIVE = 2 };
-
-/* Longest processName kept: a `python -c '<program>'` would otherwise name a track with a
- * whole program. */
-#define PROCESS_NAME_MAX 160
 
 struct ft_ff_sink {
     ft_jsonw *w;
@@ -220,18 +218,119 @@ static void write_samples(ft_jsonw *w, const ft_tstream *ts, uint64_t base)
     ft_jw_obj_end(w);
 }
 
-static void write_markers(ft_jsonw *w)
+/* The one marker schema: a program a process ran (ft_ff_marker). "pid" fields show the
+ * process's name next to its pid when the profile has that process. */
+#define MARKER_TYPE "Process"
+static void write_marker_schema(ft_jsonw *w)
 {
+    static const char *const fields[][3] = {
+        {"program", "Program", "string"},
+        {"start", "Began", "string"},
+        {"end", "Ended", "string"},
+        {"pid", "Process", "pid"},
+        {"ppid", "Parent", "pid"},
+        {"label", "Process label", "string"},
+        {"file", "Trace file", "file-path"},
+    };
+    ft_jw_key(w, "markerSchema");
+    ft_jw_arr_begin(w);
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "name");
+    ft_jw_cstr(w, MARKER_TYPE);
+    ft_jw_key(w, "display");
+    ft_jw_arr_begin(w);
+    ft_jw_cstr(w, "marker-chart");
+    ft_jw_cstr(w, "marker-table");
+    ft_jw_cstr(w, "timeline-overview");
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "tooltipLabel");
+    ft_jw_cstr(w, "{marker.data.program}");
+    ft_jw_key(w, "tableLabel");
+    ft_jw_cstr(w, "{marker.data.program} (began: {marker.data.start}; ended: {marker.data.end})");
+    ft_jw_key(w, "chartLabel");
+    ft_jw_cstr(w, "{marker.data.program}");
+    ft_jw_key(w, "description");
+    ft_jw_cstr(w, "A program this process ran, from the start to the end of its trace: how "
+               "it began (run, fork, exec, child) and how it ended.");
+    ft_jw_key(w, "fields");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        ft_jw_obj_begin(w);
+        ft_jw_key(w, "key");
+        ft_jw_cstr(w, fields[i][0]);
+        ft_jw_key(w, "label");
+        ft_jw_cstr(w, fields[i][1]);
+        ft_jw_key(w, "format");
+        ft_jw_cstr(w, fields[i][2]);
+        ft_jw_obj_end(w);
+    }
+    ft_jw_arr_end(w);
+    ft_jw_obj_end(w);
+    ft_jw_arr_end(w);
+}
+
+static void key_str(ft_jsonw *w, const char *key, const char *val)
+{
+    if (!val)
+        return;
+    ft_jw_key(w, key);
+    ft_jw_cstr(w, val);
+}
+
+/* The thread's markers: those of info on the main thread (name: string index `name`), an
+ * empty table elsewhere. Phase 1 is an interval. */
+static void write_markers(ft_jsonw *w, const ft_ff_process *info, int is_main, uint32_t name,
+                          uint64_t base)
+{
+    size_t n = is_main && info ? info->nmarkers : 0;
+
     ft_jw_key(w, "markers");
     ft_jw_obj_begin(w);
     ft_jw_key(w, "length");
-    ft_jw_uint(w, 0);
-    empty_col(w, "data");
-    empty_col(w, "name");
-    empty_col(w, "startTime");
-    empty_col(w, "endTime");
-    empty_col(w, "phase");
-    empty_col(w, "category");
+    ft_jw_uint(w, n);
+    ft_jw_key(w, "data");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        const ft_ff_marker *m = &info->markers[i];
+        ft_jw_obj_begin(w);
+        key_str(w, "type", MARKER_TYPE);
+        key_str(w, "program", m->program);
+        key_str(w, "start", m->how_start);
+        key_str(w, "end", m->how_end);
+        key_str(w, "pid", info->pid);
+        key_str(w, "ppid", m->ppid && *m->ppid ? m->ppid : NULL);
+        key_str(w, "label", m->label);
+        key_str(w, "file", m->file);
+        ft_jw_obj_end(w);
+    }
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "name");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++)
+        ft_jw_uint(w, name);
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "startTime");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++)
+        ft_jw_ms(w, (int64_t)(info->markers[i].start - base));
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "endTime");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        const ft_ff_marker *m = &info->markers[i];
+        ft_jw_ms(w, (int64_t)((m->end > m->start ? m->end : m->start) - base));
+    }
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "phase");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++)
+        ft_jw_uint(w, 1);
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "category");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++)
+        ft_jw_uint(w, CAT_OTHER);
+    ft_jw_arr_end(w);
     ft_jw_obj_end(w);
 }
 
@@ -390,50 +489,6 @@ static void write_string_array(ft_ff_sink *s, const ft_proc *p)
     ft_jw_arr_end(s->w);
 }
 
-/* "python3 app.py --n 3": the executable's base name and the program's argv. Control
- * characters become spaces so that a -c program stays on one line. */
-static void process_name(const ft_proc *p, char *buf, size_t cap)
-{
-    size_t len = 0;
-    int cut = 0;
-
-    buf[0] = 0;
-    if (!p->has_header) {
-        const char *base = strrchr(p->path, '/');
-        snprintf(buf, cap, "%s", base ? base + 1 : p->path);
-        return;
-    }
-    const char *exe = p->header.executable ? p->header.executable : "";
-    const char *slash = strrchr(exe, '/');
-    exe = slash ? slash + 1 : exe;
-    for (size_t i = 0; i <= p->header.argc && !cut; i++) {
-        const char *part = i == 0 ? (*exe ? exe : "python") : p->header.argv[i - 1];
-        if (!part)
-            continue;
-        if (i > 0 && len + 1 < cap)
-            buf[len++] = ' ';
-        for (const char *c = part; *c; c++) {
-            if (len + 1 >= cap) {
-                cut = 1;
-                break;
-            }
-            buf[len++] = (unsigned char)*c < 0x20 ? ' ' : *c;
-        }
-    }
-    if (cut) {
-        /* Back off to a UTF-8 character boundary and mark the cut. */
-        while (len > 0 && ((unsigned char)buf[len] & 0xC0) == 0x80)
-            len--;
-        if (len > cap - 4)
-            len = cap - 4;
-        while (len > 0 && ((unsigned char)buf[len] & 0xC0) == 0x80)
-            len--;
-        memcpy(buf + len, "...", 3);
-        len += 3;
-    }
-    buf[len] = 0;
-}
-
 static int str_is(const ft_proc *p, uint32_t id, const char *s)
 {
     ft_str str = ft_strpool_get(&p->strings, id);
@@ -463,15 +518,22 @@ static const ft_tstream *main_thread(const ft_proc *p)
     return first;
 }
 
-static ft_status write_thread(ft_ff_sink *s, ft_proc *p, const ft_tstream *ts, const char *pid,
-                              uint64_t base, int is_main, const char *pname)
+static ft_status write_thread(ft_ff_sink *s, ft_proc *p, const ft_tstream *ts,
+                              const ft_ff_process *info, uint64_t base, int is_main)
 {
     ft_jsonw *w = s->w;
-    uint32_t nframes;
+    uint32_t nframes, marker_name = 0;
+    int markers = is_main && info->nmarkers;
     ft_status st;
 
     if ((st = index_frames(s, p, ts, &nframes)))
         return st;
+    if (markers) {
+        uint32_t id;
+        if ((st = ft_strpool_intern(&p->strings, MARKER_TYPE, strlen(MARKER_TYPE), &id)) ||
+            (st = thread_string(s, id, &marker_name)))
+            return st;
+    }
     if (s->nthreads == s->is_main_cap) {
         uint32_t cap = s->is_main_cap ? s->is_main_cap * 2 : 64;
         uint8_t *m = ft_realloc(s->is_main, cap);
@@ -495,20 +557,25 @@ static ft_status write_thread(ft_ff_sink *s, ft_proc *p, const ft_tstream *ts, c
     ft_jw_key(w, "isMainThread");
     ft_jw_bool(w, is_main);
     ft_jw_key(w, "processName");
-    ft_jw_cstr(w, pname);
+    ft_jw_cstr(w, info->name);
     ft_jw_key(w, "processType");
     ft_jw_cstr(w, "default");
     ft_jw_key(w, "pid");
-    ft_jw_cstr(w, pid);
+    ft_jw_cstr(w, info->pid);
     ft_jw_key(w, "tid");
     ft_jw_uint(w, ts->tid);
-    key_ms(w, "processStartupTime", p->has_header ? p->header.start_ns : ts->first_t, base);
-    key_ms(w, "processShutdownTime", p->end, base);
+    key_ms(w, "processStartupTime", info->start, base);
+    key_ms(w, "processShutdownTime", info->end, base);
     key_ms(w, "registerTime", ts->first_t, base);
     key_ms(w, "unregisterTime", ts->now, base);
+    if (markers) {
+        /* Imported threads show their markers in the timeline only when asked to. */
+        ft_jw_key(w, "showMarkersInTimeline");
+        ft_jw_bool(w, 1);
+    }
     empty_col(w, "pausedRanges");
     write_samples(w, ts, base);
-    write_markers(w);
+    write_markers(w, info, is_main, marker_name, base);
     write_stack_table(s, ts);
     write_frame_table(s, p, nframes);
     write_func_table(s, p, nframes);
@@ -521,21 +588,19 @@ static ft_status write_thread(ft_ff_sink *s, ft_proc *p, const ft_tstream *ts, c
     return ft_jsonw_status(w);
 }
 
-ft_status ft_ff_add_process(ft_ff_sink *s, ft_proc *p, const char *pid, uint64_t base)
+ft_status ft_ff_add_process(ft_ff_sink *s, ft_proc *p, const ft_ff_process *info,
+                            uint64_t base)
 {
     const ft_tstream *main = main_thread(p);
-    char pname[PROCESS_NAME_MAX + 1];
     ft_status st;
 
     if (!main)
         return FT_OK;
-    process_name(p, pname, sizeof pname);
-    if ((st = write_thread(s, p, main, pid, base, 1, pname)))
+    if ((st = write_thread(s, p, main, info, base, 1)))
         return st;
     for (uint32_t i = 0; i < p->nthreads; i++) {
         const ft_tstream *ts = p->threads[i];
-        if (ts != main && ts->nsamples &&
-            (st = write_thread(s, p, ts, pid, base, 0, pname)))
+        if (ts != main && ts->nsamples && (st = write_thread(s, p, ts, info, base, 0)))
             return st;
     }
     return FT_OK;
@@ -555,7 +620,8 @@ static void write_category(ft_jsonw *w, const char *name, const char *color)
     ft_jw_obj_end(w);
 }
 
-/* Main threads first, then the others in profile order, up to FT_FF_MAX_VISIBLE. */
+/* Every main thread, then the other threads in profile order while fewer than
+ * FT_FF_MAX_VISIBLE are listed. */
 static void write_visible(ft_ff_sink *s)
 {
     uint32_t shown = 0;
@@ -563,7 +629,7 @@ static void write_visible(ft_ff_sink *s)
     ft_jw_key(s->w, "initialVisibleThreads");
     ft_jw_arr_begin(s->w);
     for (int pass = 1; pass >= 0; pass--) {
-        for (uint32_t i = 0; i < s->nthreads && shown < FT_FF_MAX_VISIBLE; i++) {
+        for (uint32_t i = 0; i < s->nthreads && (pass || shown < FT_FF_MAX_VISIBLE); i++) {
             if (s->is_main[i] == pass) {
                 ft_jw_uint(s->w, i);
                 shown++;
@@ -619,7 +685,7 @@ ft_status ft_ff_end(ft_ff_sink *s, int64_t start_wall_ns, const char *arguments)
     write_category(w, "Python", "blue");
     write_category(w, "Native", "orange");
     ft_jw_arr_end(w);
-    empty_col(w, "markerSchema");
+    write_marker_schema(w);
     write_visible(s);
     if (s->nthreads) {
         ft_jw_key(w, "initialSelectedThreads");

@@ -46,10 +46,35 @@ void ft_proc_release(ft_proc *p)
     ft_strpool_fini(&p->strings);
 }
 
+void ft_proc_adopt(ft_proc *p, ft_proc *prev)
+{
+    ft_strpool_fini(&p->strings);
+    ft_intmap_fini(&p->tids);
+    p->strings = prev->strings;
+    p->tids = prev->tids;
+    p->funcs = prev->funcs;
+    p->nfuncs = prev->nfuncs;
+    p->funcs_cap = prev->funcs_cap;
+    p->threads = prev->threads;
+    p->nthreads = prev->nthreads;
+    p->threads_cap = prev->threads_cap;
+    p->fid_base = prev->nfuncs;
+    /* This file numbers its chunks from 0 again; the stacks were closed at prev's end. */
+    for (uint32_t i = 0; i < p->nthreads; i++)
+        p->threads[i]->next_seq = 0;
+    prev->funcs = NULL;
+    prev->nfuncs = prev->funcs_cap = 0;
+    prev->threads = NULL;
+    prev->nthreads = prev->threads_cap = 0;
+    ft_strpool_init(&prev->strings);
+    ft_intmap_init(&prev->tids);
+}
+
 void ft_proc_fini(ft_proc *p)
 {
     ft_proc_release(p);
     ft_header_fini(&p->header);
+    ft_trailer_fini(&p->trailer);
     memset(p, 0, sizeof *p);
 }
 
@@ -151,6 +176,13 @@ static void problem(ft_proc *p, ft_report *r, uint64_t offset, const char *fmt, 
     ft_report_problem(r, p->path, offset, "%s", msg);
 }
 
+/* A function id of this file in the process's numbering (see ft_proc_adopt); ids that do
+ * not fit stay out of range, which the thread stream maps to FT_FID_BAD. */
+static inline uint64_t proc_fid(const ft_proc *p, uint64_t fid)
+{
+    return fid < (uint64_t)FT_FID_BAD - p->fid_base ? fid + p->fid_base : FT_FID_BAD;
+}
+
 static ft_status thread_for(ft_proc *p, uint64_t tid, ft_tstream **out)
 {
     uint32_t idx;
@@ -188,11 +220,13 @@ static ft_status define_func(ft_proc *p, ft_report *r, uint64_t off, const ft_re
     ft_func_def *d;
     ft_status st;
 
-    if (fid >= FT_FID_BAD || fid >= p->ndefined + FID_SLACK) {
+    if (fid >= FT_FID_BAD || fid >= p->ndefined + FID_SLACK ||
+        proc_fid(p, fid) >= FT_FID_BAD) {
         problem(p, r, off, "FUNC record with function id %" PRIu64 " far past the %" PRIu64
                 " defined so far; ignored", fid, p->ndefined);
         return FT_OK;
     }
+    fid = proc_fid(p, fid);
     if (fid >= p->funcs_cap) {
         uint64_t cap = p->funcs_cap ? p->funcs_cap : 256;
         while (cap <= fid)
@@ -211,7 +245,7 @@ static ft_status define_func(ft_proc *p, ft_report *r, uint64_t off, const ft_re
     d = &p->funcs[fid];
     if (d->defined) {
         problem(p, r, off, "function id %" PRIu64 " is defined twice; the first definition "
-                "is kept", fid);
+                "is kept", fid - p->fid_base);
         return FT_OK;
     }
     if ((st = ft_strpool_intern(&p->strings, rec->u.func.name.ptr, rec->u.func.name.len,
@@ -352,7 +386,7 @@ static ft_status read_block(ft_proc *p, ft_report *r, const uint8_t *data, size_
         int type;
         uint64_t dt, fid;
         if (cur && fast_event(&mr, &type, &dt, &fid)) {
-            if ((st = ft_tstream_event(cur, type, dt, fid)))
+            if ((st = ft_tstream_event(cur, type, dt, proc_fid(p, fid))))
                 return st;
             p->events++;
             continue;
@@ -370,7 +404,7 @@ static ft_status read_block(ft_proc *p, ft_report *r, const uint8_t *data, size_
                 problem(p, r, offset, "event record outside a chunk; frame skipped");
                 return FT_OK;
             }
-            if ((st = ft_tstream_event(cur, rec.type, rec.u.ev.dt, rec.u.ev.fid)))
+            if ((st = ft_tstream_event(cur, rec.type, rec.u.ev.dt, proc_fid(p, rec.u.ev.fid))))
                 return st;
             p->events++;
             continue;
@@ -413,14 +447,20 @@ static ft_status read_block(ft_proc *p, ft_report *r, const uint8_t *data, size_
                 problem(p, r, offset, "unexpected TRAILER record; rest of frame skipped");
                 return FT_OK;
             }
-            ft_mp_reader_init(&mr, data, len);
-            st = ft_trace_read_trailer(&mr, &p->trailer);
-            if (st == FT_ENOMEM)
-                return st;
-            if (st)
-                problem(p, r, offset, "trailer: %s", ft_status_str(st));
-            else
-                p->has_trailer = 1;
+            {
+                ft_trailer t;
+                ft_mp_reader_init(&mr, data, len);
+                st = ft_trace_read_trailer(&mr, &t);
+                if (st == FT_ENOMEM)
+                    return st;
+                if (st) {
+                    problem(p, r, offset, "trailer: %s", ft_status_str(st));
+                } else {    /* a second trailer replaces the first */
+                    ft_trailer_fini(&p->trailer);
+                    p->trailer = t;
+                    p->has_trailer = 1;
+                }
+            }
             return FT_OK;
         default:
             /* A record type of a later minor revision (FORMAT.md §3): skipped by design. */
@@ -491,13 +531,16 @@ static ft_status check_undefined(ft_proc *p, ft_report *r)
     for (uint32_t i = 0; i < p->nthreads && !st; i++) {
         const ft_stacks *stk = &p->threads[i]->stacks;
         for (uint32_t k = 0; k < stk->len && !st; k++) {
-            if (ft_proc_func(p, stk->fid[k]))
+            /* Ids of an earlier file of this process (ft_proc_adopt) were checked then. */
+            if (stk->fid[k] < p->fid_base || ft_proc_func(p, stk->fid[k]))
                 continue;
             if (!seen.len)
                 example = stk->fid[k];
             st = ft_intmap_get_or_put(&seen, stk->fid[k], 0, &dummy);
         }
     }
+    if (example != FT_FID_BAD)
+        example -= p->fid_base;     /* as this file numbers it */
     if (!st && seen.len == 1)
         problem(p, r, FT_REPORT_NO_OFFSET, "function id %" PRIu32 " is used but never defined",
                 example);

@@ -14,7 +14,12 @@
  * held back, within a bounded window, until the chunks before it have been read.
  *
  * What a process holds is bounded by what it contributes to the output (its functions,
- * stacks and samples); ft_proc_release drops all that once the sink has written it. */
+ * stacks and samples); ft_proc_release drops all that once the sink has written it.
+ *
+ * A process that replaced itself with exec wrote one file per program (FORMAT.md 1.1):
+ * ft_proc_adopt lets the file of the later program take over the functions, strings and
+ * threads read from the earlier one, so that its events continue the same threads, with
+ * its function ids shifted past the earlier file's. */
 #ifndef FT_PROC_H
 #define FT_PROC_H
 
@@ -66,7 +71,9 @@ typedef struct ft_proc {
     ft_pending_chunk *pending;  /* in order of arrival */
     size_t npending, pending_cap, pending_bytes;
 
-    uint64_t events;        /* event records read */
+    uint32_t fid_base;      /* added to this file's function ids (see ft_proc_adopt) */
+
+    uint64_t events;        /* event records read from this file */
     uint64_t end;           /* clock ns where the process ends: trailer or last event */
     unsigned long problems; /* problems reported while reading this file */
 } ft_proc;
@@ -82,6 +89,12 @@ ft_status ft_proc_read_header(ft_proc *p);
 /* Read every frame of the file, reporting problems to r, then close the threads' open
  * frames at the process end. FT_OK (whatever the file held) or FT_ENOMEM. */
 ft_status ft_proc_read(ft_proc *p, ft_report *r);
+
+/* Before ft_proc_read(p): move prev's functions, strings and threads (prev was read, and
+ * its threads finished) into p, which must not have read anything yet. p's function ids
+ * are then numbered after prev's, its chunks continue prev's threads of the same tid, and
+ * prev keeps only its header, trailer and counts. No allocation: cannot fail. */
+void ft_proc_adopt(ft_proc *p, ft_proc *prev);
 
 /* Free functions, strings and threads; the header and counts stay. */
 void ft_proc_release(ft_proc *p);

@@ -34,8 +34,13 @@ ft_status ft_trace_put_header(ft_buf *b, const ft_header *h)
     size_t len0 = b->len;
     ft_status st;
 
+    /* The 18 keys of 1.0, then the optional keys of 1.1: format_minor always (this
+     * encoder writes FT_FORMAT_MINOR whatever h->format_minor holds), start_reason when
+     * set. */
+    uint32_t pairs = 18 + 1 + (h->start_reason != NULL);
+
     if ((st = ft_mp_put_array(b, 2)) || (st = ft_mp_put_uint(b, FT_REC_HEADER)) ||
-        (st = ft_mp_put_map(b, 18)) ||
+        (st = ft_mp_put_map(b, pairs)) ||
         (st = put_kv_uint(b, "format_version", h->format_version)) ||
         (st = put_kv_str(b, "run_id", h->run_id)) ||
         (st = put_kv_uint(b, "pid", h->pid)) ||
@@ -60,7 +65,9 @@ ft_status ft_trace_put_header(ft_buf *b, const ft_header *h)
         (st = put_kv_uint(b, "anchor_ns", h->anchor_ns)) ||
         (st = put_kv_str(b, "backend", h->backend)) ||
         (st = put_kv_str(b, "mode", h->mode)) ||
-        (st = put_kv_str(b, "recorder", h->recorder)))
+        (st = put_kv_str(b, "recorder", h->recorder)) ||
+        (st = put_kv_uint(b, "format_minor", FT_FORMAT_MINOR)) ||
+        (h->start_reason && (st = put_kv_str(b, "start_reason", h->start_reason))))
         goto out;
 out:
     if (st)
@@ -73,13 +80,22 @@ ft_status ft_trace_put_trailer(ft_buf *b, const ft_trailer *t)
     size_t len0 = b->len;
     ft_status st;
 
+    /* The five keys of 1.0, then the optional keys of 1.1 that are set. */
+    uint32_t pairs = 5 + (t->end_reason != NULL) + (t->has_exit_status != 0) +
+                     (t->has_signal != 0) + (t->process_label != NULL);
+
     if ((st = ft_mp_put_array(b, 2)) || (st = ft_mp_put_uint(b, FT_REC_TRAILER)) ||
-        (st = ft_mp_put_map(b, 5)) ||
+        (st = ft_mp_put_map(b, pairs)) ||
         (st = put_kv_uint(b, "end_ns", t->end_ns)) ||
         (st = put_kv_uint(b, "events", t->events)) ||
         (st = put_kv_uint(b, "chunks", t->chunks)) ||
         (st = put_kv_uint(b, "dropped_events", t->dropped_events)) ||
-        (st = put_kv_uint(b, "functions", t->functions)))
+        (st = put_kv_uint(b, "functions", t->functions)) ||
+        (t->end_reason && (st = put_kv_str(b, "end_reason", t->end_reason))) ||
+        (t->has_exit_status && ((st = ft_mp_put_cstr(b, "exit_status")) ||
+                                (st = ft_mp_put_int(b, t->exit_status)))) ||
+        (t->has_signal && (st = put_kv_uint(b, "signal", t->signal))) ||
+        (t->process_label && (st = put_kv_str(b, "process_label", t->process_label))))
         b->len = len0;
     return st;
 }
@@ -277,9 +293,11 @@ static ft_status r_argv(ft_mp_reader *r, ft_header *h)
     return FT_OK;
 }
 
-/* The header's keys, in FORMAT.md order; the index is the bit in the "seen" mask. */
+/* The header's keys, in FORMAT.md order; the index is the bit in the "seen" mask. The
+ * first HDR_REQUIRED are required (1.0), the others optional (1.1). */
 enum { K_STR, K_UINT, K_INT, K_ARGV };
-#define HDR_KEYS 18
+#define HDR_REQUIRED 18
+#define HDR_KEYS 20
 
 static ft_status header_field(ft_mp_reader *r, ft_header *h, ft_str key, uint32_t *seen)
 {
@@ -290,6 +308,7 @@ static ft_status header_field(ft_mp_reader *r, ft_header *h, ft_str key, uint32_
         F(executable, K_STR), F(argv, K_ARGV), F(cwd, K_STR), F(clock, K_STR),
         F(clock_resolution_ns, K_UINT), F(start_ns, K_UINT), F(wall_anchor_ns, K_INT),
         F(anchor_ns, K_UINT), F(backend, K_STR), F(mode, K_STR), F(recorder, K_STR),
+        F(format_minor, K_UINT), F(start_reason, K_STR),
 #undef F
     };
     for (int i = 0; i < HDR_KEYS; i++) {
@@ -330,14 +349,15 @@ ft_status ft_trace_read_header(ft_mp_reader *r, ft_header *h)
         st = FT_ECORRUPT;
         goto out;
     }
-    /* A newer version may have other required keys: report the version, not the keys. */
+    /* A newer version may have other required keys: report the version, not the keys.
+     * Any minor version of this major one is read (FORMAT.md: a 1.x decoder reads 1.y). */
     if (seen & 1u) {
         if (h->format_version != FT_FORMAT_VERSION) {
             st = FT_EVERSION;
             goto out;
         }
     }
-    if (seen != (1u << HDR_KEYS) - 1)
+    if ((seen & ((1u << HDR_REQUIRED) - 1)) != (1u << HDR_REQUIRED) - 1)
         st = FT_ECORRUPT;
 out:
     if (st && st != FT_EVERSION) {
@@ -347,12 +367,16 @@ out:
     return st;
 }
 
+/* The trailer's keys: the first TRL_REQUIRED are required (1.0), the others optional. */
+#define TRL_REQUIRED 5
+#define TRL_KEYS 9
+
 ft_status ft_trace_read_trailer(ft_mp_reader *r, ft_trailer *t)
 {
-    static const char *const names[] = {"end_ns", "events", "chunks", "dropped_events",
-                                        "functions"};
-    uint64_t *fields[] = {&t->end_ns, &t->events, &t->chunks, &t->dropped_events,
-                          &t->functions};
+    static const char *const names[TRL_KEYS] = {"end_ns", "events", "chunks",
+        "dropped_events", "functions", "end_reason", "exit_status", "signal", "process_label"};
+    uint64_t *uints[TRL_REQUIRED] = {&t->end_ns, &t->events, &t->chunks, &t->dropped_events,
+                                     &t->functions};
     const uint8_t *start = r->p;
     uint32_t extra, pairs, seen = 0;
     ft_status st;
@@ -365,21 +389,30 @@ ft_status ft_trace_read_trailer(ft_mp_reader *r, ft_trailer *t)
         int k;
         if ((st = ft_mp_r_str(r, &key)))
             goto out;
-        for (k = 0; k < 5 && !key_is(key, names[k]); k++)
+        for (k = 0; k < TRL_KEYS && !key_is(key, names[k]); k++)
             ;
-        st = k < 5 ? ft_mp_r_uint(r, fields[k]) : ft_mp_r_skip(r);
+        switch (k) {
+        case 5: st = r_owned_str(r, &t->end_reason); break;
+        case 6: st = ft_mp_r_int(r, &t->exit_status); break;
+        case 7: st = ft_mp_r_uint(r, &t->signal); break;
+        case 8: st = r_owned_str(r, &t->process_label); break;
+        case TRL_KEYS: st = ft_mp_r_skip(r); break;
+        default: st = ft_mp_r_uint(r, uints[k]); break;
+        }
         if (st)
             goto out;
-        if (k < 5)
+        if (k < TRL_KEYS)
             seen |= 1u << k;
     }
     if ((st = skip_n(r, extra)))
         goto out;
-    if (!ft_mp_at_end(r) || seen != 0x1f)
+    t->has_exit_status = (seen >> 6) & 1;
+    t->has_signal = (seen >> 7) & 1;
+    if (!ft_mp_at_end(r) || (seen & ((1u << TRL_REQUIRED) - 1)) != (1u << TRL_REQUIRED) - 1)
         st = FT_ECORRUPT;
 out:
     if (st) {
-        memset(t, 0, sizeof *t);
+        ft_trailer_fini(t);
         r->p = start;
     }
     return st;
@@ -388,7 +421,8 @@ out:
 void ft_header_fini(ft_header *h)
 {
     char **strs[] = {&h->run_id, &h->hostname, &h->python_version, &h->python_implementation,
-                     &h->executable, &h->cwd, &h->clock, &h->backend, &h->mode, &h->recorder};
+                     &h->executable, &h->cwd, &h->clock, &h->backend, &h->mode, &h->recorder,
+                     &h->start_reason};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         ft_free(*strs[i]);
     if (h->argv) {
@@ -397,4 +431,11 @@ void ft_header_fini(ft_header *h)
     }
     ft_free(h->argv);
     memset(h, 0, sizeof *h);
+}
+
+void ft_trailer_fini(ft_trailer *t)
+{
+    ft_free(t->end_reason);
+    ft_free(t->process_label);
+    memset(t, 0, sizeof *t);
 }

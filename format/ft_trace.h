@@ -72,7 +72,8 @@ typedef struct ft_header {
     char *backend;
     char *mode;
     char *recorder;
-    /* Optional (1.1): zero / NULL when absent. The encoder omits NULL strings. */
+    /* Optional (1.1): zero / NULL when absent. The encoder always writes FT_FORMAT_MINOR
+     * (whatever format_minor holds: it writes this version) and omits a NULL start_reason. */
     uint64_t format_minor;
     char *start_reason;     /* "run", "fork", "exec", "child" */
 } ft_header;
@@ -121,7 +122,9 @@ typedef struct ft_record {
 ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec);
 
 /* Decode a block that must hold exactly one HEADER (or TRAILER) record.
- * Missing required keys → FT_ECORRUPT; unknown keys are ignored.
+ * Missing required keys → FT_ECORRUPT; unknown keys are ignored; optional keys (1.1) may
+ * be absent, but a known key of the wrong type, optional or not, is FT_ECORRUPT. Any minor
+ * version is read. The struct is overwritten, not freed first: fini it before reusing it.
  * format_version other than 1 → FT_EVERSION (h is still filled as far as it could be).
  * On any other error h is left zeroed and r is not advanced. */
 ft_status ft_trace_read_header(ft_mp_reader *r, ft_header *h);

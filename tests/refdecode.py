@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference decoder for functiontrace raw trace files, format version 1.
+"""Reference decoder for functiontrace raw trace files, format version 1 (any minor: 1.0, 1.1).
 
 Written from FORMAT.md alone, for readability rather than speed: it is the yardstick the C
 reader (format/, build/ftdump) is compared with. Needs only the standard library and the
@@ -9,6 +9,9 @@ Debian package python3-zstandard; msgpack is decoded by hand below.
                          "functions": {fid: {"kind", "name", "module", "file", "line"}},
                          "threads": {tid: {"names": [...], "events": [(t_ns, type, fid)]}},
                          "errors": [(offset, reason), ...]}
+        The optional keys of 1.1 (format_minor, start_reason; end_reason, exit_status,
+        signal, process_label) are in the dicts only when the file has them: use
+        .get(key, default) with FORMAT.md's defaults (format_minor 0, start_reason "run").
 
     python3 tests/refdecode.py FILE...   prints the canonical dump (see dump_lines) and exits
                                          1 if any file had errors, 0 otherwise.
@@ -49,6 +52,10 @@ HEADER_KEYS = [
     ("anchor_ns", "uint"), ("backend", "str"), ("mode", "str"), ("recorder", "str"),
 ]
 TRAILER_KEYS = ["end_ns", "events", "chunks", "dropped_events", "functions"]
+# Optional keys of 1.1 (FORMAT.md §4.1, §4.5), in the order the dump prints them.
+HEADER_OPTIONAL_KEYS = [("format_minor", "uint"), ("start_reason", "str")]
+TRAILER_OPTIONAL_KEYS = [("end_reason", "str"), ("exit_status", "int"), ("signal", "uint"),
+                         ("process_label", "str")]
 
 
 class Corrupt(Exception):
@@ -220,7 +227,8 @@ def read_map_record(block, want_type):
 
 
 def is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
+    # A signed 64-bit integer: what "int" fields hold (the C reader reads them as int64_t).
+    return isinstance(v, int) and not isinstance(v, bool) and -(1 << 63) <= v < (1 << 63)
 
 
 HEADER_CHECKS = {
@@ -232,7 +240,9 @@ HEADER_CHECKS = {
 
 
 def decode_header(block):
-    kinds = {key.encode(): (key, kind) for key, kind in HEADER_KEYS}
+    """The header's known keys, required and optional (absent optional keys are absent
+    from the dict: the caller applies the defaults)."""
+    kinds = {key.encode(): (key, kind) for key, kind in HEADER_KEYS + HEADER_OPTIONAL_KEYS}
     header = {}
     for key, value in read_map_record(block, HEADER):
         if key not in kinds:
@@ -251,12 +261,13 @@ def decode_header(block):
 
 
 def decode_trailer(block):
+    kinds = dict([(key, "uint") for key in TRAILER_KEYS] + TRAILER_OPTIONAL_KEYS)
     trailer = {}
     for key, value in read_map_record(block, TRAILER):
         name = key.decode("ascii", "replace")
-        if name in TRAILER_KEYS:
-            if not is_uint(value):
-                raise Corrupt("trailer: %s is not a uint" % name)
+        if name in kinds:
+            if not HEADER_CHECKS[kinds[name]](value):
+                raise Corrupt("trailer: %s is not a %s" % (name, kinds[name]))
             trailer[name] = value
     missing = [key for key in TRAILER_KEYS if key not in trailer]
     if missing:
@@ -470,13 +481,16 @@ def read_trace(path):
     if raw["header"] is not None:
         header = {k: ([text(a) for a in v] if k == "argv" else text(v) if isinstance(v, Str) else v)
                   for k, v in raw["header"].items()}
+    trailer = None
+    if raw["trailer"] is not None:
+        trailer = {k: text(v) if isinstance(v, Str) else v for k, v in raw["trailer"].items()}
     functions = {}
     for fid, kind, name, module, file, line in raw["funcs"]:
         functions.setdefault(fid, {"kind": kind, "name": text(name), "module": text(module),
                                    "file": text(file), "line": line})
     threads = {tid: {"names": [text(n) for n in names], "events": events}
                for tid, (names, events) in threads_of(raw["chunks"]).items()}
-    return {"header": header, "trailer": raw["trailer"], "functions": functions,
+    return {"header": header, "trailer": trailer, "functions": functions,
             "threads": threads, "errors": raw["errors"]}
 
 
@@ -500,13 +514,25 @@ def dump_lines(path):
                 lines.append(" ".join(["header argv"] + [quote(a) for a in v]))
             else:
                 lines.append("header %s %s" % (key, quote(v) if kind == "str" else v))
+        # 1.1's optional keys, each only when it differs from "absent" (format_minor 0 is
+        # the same as no format_minor).
+        if raw["header"].get("format_minor", 0):
+            lines.append("header format_minor %d" % raw["header"]["format_minor"])
+        if "start_reason" in raw["header"]:
+            lines.append("header start_reason " + quote(raw["header"]["start_reason"]))
     for fid, kind, name, module, file, line in raw["funcs"]:
         lines.append("func %d %d %s %s %s %d" % (fid, kind, quote(name), quote(module), quote(file), line))
     for tid, (names, events) in sorted(threads_of(raw["chunks"]).items()):
         lines.append(" ".join(["thread %d" % tid] + [quote(n) for n in names]))
         lines.extend("%d %d %s %d" % (tid, t, name, fid) for t, name, fid in events)
     t = raw["trailer"]
-    lines.append("trailer " + (" ".join("%s %d" % (k, t[k]) for k in TRAILER_KEYS) if t else "none"))
+    if t:
+        words = ["%s %d" % (k, t[k]) for k in TRAILER_KEYS]
+        words += ["%s %s" % (k, quote(t[k]) if kind == "str" else t[k])
+                  for k, kind in TRAILER_OPTIONAL_KEYS if k in t]
+        lines.append("trailer " + " ".join(words))
+    else:
+        lines.append("trailer none")
     lines.append("errors %d" % len(raw["errors"]))
     return lines, raw["errors"]
 

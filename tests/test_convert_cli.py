@@ -80,3 +80,75 @@ def test_missing_input_and_usage(tmp_path):
     assert res.returncode != 0 and b"nowhere" in res.stderr
     assert convert().returncode == 2
     assert convert("--help").returncode == 0
+
+
+def test_list_and_run_selection(rec, tmp_path):
+    first = tmp_path / "first.py"
+    first.write_text("def only_in_first():\n    pass\nonly_in_first()\n")
+    second = tmp_path / "second.py"
+    second.write_text("def only_in_second():\n    pass\nonly_in_second()\n")
+    assert rec.record([first]).returncode == 0
+    time.sleep(1.1)  # run ids have one-second resolution
+    assert rec.record([second, "arg"]).returncode == 0
+    runs = sorted(p.name for p in (tmp_path / "traces").iterdir() if p.is_dir())
+    res = convert("--list", tmp_path / "traces")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.decode().splitlines()
+    assert lines[0].split() == ["RUN", "FILES", "PROCESSES", "START", "(UTC)", "COMMAND"]
+    assert [line.split()[0] for line in lines[1:]] == runs
+    for line, script in zip(lines[1:], ["first.py", "second.py arg"]):
+        words = line.split()
+        assert words[1:3] == ["1", "1"], line
+        assert line.endswith(str(tmp_path / script)), line
+    # --run: by id, by a unique beginning of one, and not at all.
+    for run_id in (runs[0], runs[0][:-1]):
+        res = convert(tmp_path / "traces", "--run", run_id, "-o", tmp_path / "old.json")
+        assert res.returncode == 0, res.stderr
+        assert ("converting run %s" % runs[0]).encode() in res.stderr
+        names = set().union(*(t.names() for t in
+                              ffprofile.threads(ffprofile.load(tmp_path / "old.json"))))
+        assert "only_in_first" in names and "only_in_second" not in names
+    res = convert(tmp_path / "traces", "--run", "19990101", "-o", tmp_path / "none.json")
+    assert res.returncode == 1 and b"no run 19990101" in res.stderr
+    assert not (tmp_path / "none.json").exists()
+
+
+def test_list_usage(tmp_path):
+    assert convert("--list", tmp_path, "-o", tmp_path / "x.json").returncode == 2
+    assert convert("--list").returncode == 2
+    res = convert("--list", tmp_path / "nowhere")
+    assert res.returncode == 1 and b"nowhere" in res.stderr
+    out = convert("--help").stdout
+    assert b"--list" in out and b"--run" in out
+
+
+SAMPLE_GEN = ROOT / "build" / "tests" / "test_convert"
+
+
+@pytest.mark.skipif(not SAMPLE_GEN.exists(), reason="needs build/tests/test_convert (make test-c)")
+def test_synthetic_processes_load_with_markers(tmp_path):
+    """The multi-process run of tests/c/test_convert.c (fork, spawn worker, exec, a reused
+    pid, a child of an untraced shell), loaded by the Firefox Profiler's own code."""
+    from conftest import ffprofiler_check
+    run = tmp_path / "traces" / "20250101-000000-100"
+    run.mkdir(parents=True)
+    assert subprocess.run([str(SAMPLE_GEN), "--sample-processes", str(tmp_path / "traces")],
+                          capture_output=True).returncode == 0
+    res = convert(tmp_path / "traces", "-o", tmp_path / "mp.json")
+    assert res.returncode == 3, res.stderr   # one file has no trailer
+    profile = ffprofile.load(tmp_path / "mp.json")
+    procs = {t.pid: t.process_name for t in ffprofile.threads(profile) if t.is_main}
+    assert procs == {
+        "100": "python3 app.py --n 3",
+        "101": "ForkPoolWorker-1 [fork of 100]",
+        "102": "SpawnPoolWorker-1 (multiprocessing spawn worker)",
+        "103": "python3 after_exec.py x",
+        "101.1": "python3 kid.py",
+        "104": "python3 kid2.py",
+    }
+    out = ffprofiler_check(tmp_path / "mp.json", "thread", "markers", "--thread", "t-3",
+                           "--list")
+    assert "began: fork of pid 100; ended: exec" in out
+    assert "began: exec; ended: exit status 0" in out
+    out = ffprofiler_check(tmp_path / "mp.json", "profile", "info")
+    assert "6 processes" in out

@@ -48,20 +48,28 @@ static void tg_frame(tg *g)
     g->blk.len = 0;
 }
 
-static void tg_header_full(tg *g, uint64_t pid, uint64_t start_ns, const char *host,
-                           char **argv, size_t argc)
+/* A header; ppid 1 and no start_reason unless tg_header_proc says otherwise. */
+static void tg_header_proc(tg *g, uint64_t pid, uint64_t ppid, uint64_t start_ns,
+                           const char *host, char **argv, size_t argc, const char *start_reason)
 {
     ft_header h = {
-        .format_version = 1, .run_id = "20250101-000000-100", .pid = pid, .ppid = 1,
+        .format_version = 1, .run_id = "20250101-000000-100", .pid = pid, .ppid = ppid,
         .hostname = (char *)host, .python_version = "3.12.1",
         .python_implementation = "CPython", .executable = "/usr/bin/python3",
         .argv = argv, .argc = argc, .cwd = "/tmp", .clock = "CLOCK_MONOTONIC",
         .clock_resolution_ns = 1, .start_ns = start_ns,
         .wall_anchor_ns = TG_WALL0 + (int64_t)(start_ns - TG_MONO0), .anchor_ns = start_ns,
         .backend = "monitoring", .mode = "all", .recorder = "functiontrace 0.1.0",
+        .start_reason = (char *)start_reason,
     };
     ft_trace_put_header(&g->blk, &h);
     tg_frame(g);
+}
+
+static void tg_header_full(tg *g, uint64_t pid, uint64_t start_ns, const char *host,
+                           char **argv, size_t argc)
+{
+    tg_header_proc(g, pid, 1, start_ns, host, argv, argc, NULL);
 }
 
 static void tg_header(tg *g, uint64_t pid, uint64_t start_ns)
@@ -95,6 +103,22 @@ static void tg_ev(tg *g, int type, uint64_t dt, uint64_t fid)
 static void tg_trailer(tg *g, uint64_t end_ns)
 {
     ft_trailer t = { end_ns, g->events, g->chunks, 0, g->funcs };
+    ft_trace_put_trailer(&g->blk, &t);
+    tg_frame(g);
+}
+
+/* A trailer of format 1.1: end_reason (NULL: none), exit status and signal when >= 0,
+ * process label when not NULL. */
+static void tg_trailer_end(tg *g, uint64_t end_ns, const char *end_reason, int64_t status,
+                           int64_t sig, const char *label)
+{
+    ft_trailer t = { end_ns, g->events, g->chunks, 0, g->funcs };
+    t.end_reason = (char *)end_reason;
+    t.has_exit_status = status >= 0;
+    t.exit_status = status;
+    t.has_signal = sig >= 0;
+    t.signal = (uint64_t)sig;
+    t.process_label = (char *)label;
     ft_trace_put_trailer(&g->blk, &t);
     tg_frame(g);
 }

@@ -5,12 +5,17 @@
  *
  *   file "<path>"
  *   header <key> <value>                  18 lines in FORMAT.md §4.1 order, if the header
- *                                         frame decoded (strings quoted, argv as N tokens)
+ *                                         frame decoded (strings quoted, argv as N tokens),
+ *                                         then the optional keys of 1.1 that differ from
+ *                                         "absent": `header format_minor N` when N is not
+ *                                         0, `header start_reason "<s>"` when present
  *   func <fid> <kind> "<name>" "<module>" "<file>" <line>       every FUNC, in file order
  *   thread <tid> "<name>"...              ascending tid; chunk names in seq order, repeats
  *                                         collapsed; then that thread's events:
  *   <tid> <abs time ns> <CALL|RETURN|UNWIND|YIELD|RESUME> <fid>  in chunk seq order
- *   trailer end_ns N events N chunks N dropped_events N functions N   (or "trailer none")
+ *   trailer end_ns N events N chunks N dropped_events N functions N   (or "trailer none"),
+ *           then, on the same line and each only when present (1.1):
+ *           ` end_reason "<s>"`, ` exit_status N`, ` signal N`, ` process_label "<s>"`
  *   errors <count>
  *
  * A quoted string shows printable ASCII as is and every other byte, '"' and '\' as \xHH.
@@ -177,6 +182,13 @@ static void print_header(const ft_header *h)
     printf("\nheader recorder ");
     put_cquoted(h->recorder);
     putchar('\n');
+    if (h->format_minor)
+        printf("header format_minor %" PRIu64 "\n", h->format_minor);
+    if (h->start_reason) {
+        printf("header start_reason ");
+        put_cquoted(h->start_reason);
+        putchar('\n');
+    }
 }
 
 static void header_frame(dump *d, const ft_frame *fm)
@@ -218,12 +230,16 @@ static void data_frame(dump *d, const ft_frame *fm)
             continue;
         case FT_REC_TRAILER:
             if (!seen_known) {
+                ft_trailer t;
                 ft_mp_reader_init(&r, fm->data, fm->len);
-                st = ft_trace_read_trailer(&r, &d->trailer);
-                if (st)
+                st = ft_trace_read_trailer(&r, &t);
+                if (st) {
                     error(d, fm->offset, "trailer: %s", ft_status_str(st));
-                else
+                } else {        /* a later trailer replaces an earlier one */
+                    ft_trailer_fini(&d->trailer);
+                    d->trailer = t;
                     d->have_trailer = 1;
+                }
                 return;
             }
             /* fall through */
@@ -361,14 +377,29 @@ static unsigned long dump_file(const char *path)
     }
     print_threads(&d);
 out:
-    if (d.have_trailer)
+    if (d.have_trailer) {
+        const ft_trailer *t = &d.trailer;
         printf("trailer end_ns %" PRIu64 " events %" PRIu64 " chunks %" PRIu64
-               " dropped_events %" PRIu64 " functions %" PRIu64 "\n",
-               d.trailer.end_ns, d.trailer.events, d.trailer.chunks,
-               d.trailer.dropped_events, d.trailer.functions);
-    else
+               " dropped_events %" PRIu64 " functions %" PRIu64, t->end_ns, t->events,
+               t->chunks, t->dropped_events, t->functions);
+        if (t->end_reason) {
+            printf(" end_reason ");
+            put_cquoted(t->end_reason);
+        }
+        if (t->has_exit_status)
+            printf(" exit_status %" PRId64, t->exit_status);
+        if (t->has_signal)
+            printf(" signal %" PRIu64, t->signal);
+        if (t->process_label) {
+            printf(" process_label ");
+            put_cquoted(t->process_label);
+        }
+        putchar('\n');
+    } else {
         printf("trailer none\n");
+    }
     printf("errors %lu\n", d.errors);
+    ft_trailer_fini(&d.trailer);
     ft_file_reader_free(fr);
     free(d.chunks);
     free(d.events);

@@ -55,7 +55,7 @@ static void s_func(sample *s, uint64_t fid, int kind, const char *name, const ch
                       strlen(file), line);
 }
 
-static void s_header(sample *s)
+static void s_header_reason(sample *s, char *start_reason)
 {
     static char *argv[] = {"app.py", "", "a \"quoted\" \\ arg", "caf\xc3\xa9", "\xff\xfe bad"};
     ft_header h = {
@@ -64,9 +64,48 @@ static void s_header(sample *s)
         .executable = "/usr/bin/python3", .argv = argv, .argc = 5, .cwd = "/home/u/dir x",
         .clock = "CLOCK_MONOTONIC", .clock_resolution_ns = 1, .start_ns = 5000,
         .wall_anchor_ns = -1234567890123, .anchor_ns = 5001, .backend = "setprofile",
-        .mode = "all", .recorder = "functiontrace 0.1.0",
+        .mode = "all", .recorder = "functiontrace 0.1.0", .start_reason = start_reason,
     };
     ft_trace_put_header(&s->blk, &h);
+    s_frame(s);
+}
+
+static void s_header(sample *s) { s_header_reason(s, NULL); }
+
+/* A header as format 1.0 wrote it: the 18 required keys only, in another order, with an
+ * explicit format_minor 0 (same as absent) when `minor0`. */
+static void s_header_v10(sample *s, int minor0)
+{
+    static const char *const strs[][2] = {
+        {"recorder", "functiontrace 0.0.9"}, {"mode", "python"}, {"backend", "setprofile"},
+        {"clock", "CLOCK_MONOTONIC"}, {"cwd", "/"}, {"executable", "/usr/bin/python3.8"},
+        {"python_implementation", "CPython"}, {"python_version", "3.8.10"},
+        {"hostname", "old"}, {"run_id", "20230101-000000-5"},
+    };
+    ft_mp_put_array(&s->blk, 2);
+    ft_mp_put_uint(&s->blk, FT_REC_HEADER);
+    ft_mp_put_map(&s->blk, 18 + (minor0 != 0));
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        ft_mp_put_cstr(&s->blk, strs[i][0]);
+        ft_mp_put_cstr(&s->blk, strs[i][1]);
+    }
+    if (minor0) {
+        ft_mp_put_cstr(&s->blk, "format_minor");
+        ft_mp_put_uint(&s->blk, 0);
+    }
+    ft_mp_put_cstr(&s->blk, "argv");
+    ft_mp_put_array(&s->blk, 1);
+    ft_mp_put_cstr(&s->blk, "-c");
+    {
+        static const char *const uints[] = {"format_version", "pid", "ppid",
+            "clock_resolution_ns", "start_ns", "anchor_ns"};
+        for (size_t i = 0; i < sizeof uints / sizeof uints[0]; i++) {
+            ft_mp_put_cstr(&s->blk, uints[i]);
+            ft_mp_put_uint(&s->blk, i == 0 ? 1 : 1000 + i);
+        }
+    }
+    ft_mp_put_cstr(&s->blk, "wall_anchor_ns");
+    ft_mp_put_int(&s->blk, 1700000000000000000ll);
     s_frame(s);
 }
 
@@ -142,6 +181,73 @@ static void s_fini(sample *s)
     ft_buf_fini(&s->file);
     ft_buf_fini(&s->blk);
     ZSTD_freeCCtx(s->cc);
+}
+
+/* A trailer with the optional keys of 1.1 that are given (NULL / has_* 0: absent). */
+static void s_trailer_v11(sample *s, char *end_reason, int has_exit, int64_t exit_status,
+                          int has_signal, uint64_t sig, char *label)
+{
+    ft_trailer t = {900000, 3, 1, 0, 1};
+    t.end_reason = end_reason;
+    t.has_exit_status = has_exit;
+    t.exit_status = exit_status;
+    t.has_signal = has_signal;
+    t.signal = sig;
+    t.process_label = label;
+    ft_trace_put_trailer(&s->blk, &t);
+    s_frame(s);
+}
+
+/* Sound files of format 1.0 and 1.1: each start_reason, trailers with each end_reason. */
+static void s_minor(sample *s, int which)
+{
+    static char *reasons[] = {"run", "fork", "exec", "child", "caf\xc3\xa9 \"new\""};
+    s_begin(s);
+    if (which < 2)
+        s_header_v10(s, which);
+    else
+        s_header_reason(s, reasons[(which - 2) % 5]);
+    ft_trace_put_chunk(&s->blk, 77, 0, 6000, "MainThread", 10);
+    s_func(s, 0, 0, "<module>", "__main__", "app.py", 1);
+    s_event(s, FT_REC_CALL, 5, 0);
+    s_event(s, FT_REC_CALL, 5, 0);
+    s_event(s, FT_REC_RETURN, 5, 0);
+    s_frame(s);
+    switch (which) {
+    case 0: s_trailer(s); break;                                  /* 1.0 trailer */
+    case 1: break;                                                /* none */
+    case 2: s_trailer_v11(s, "exit", 1, 0, 0, 0, NULL); break;
+    case 3: s_trailer_v11(s, "os._exit", 1, -2, 0, 0, "Process-1"); break;
+    case 4: s_trailer_v11(s, "exec", 0, 0, 0, 0, NULL); break;
+    case 5: s_trailer_v11(s, "signal", 0, 0, 1, 15, "SpawnPoolWorker-3"); break;
+    case 6: s_trailer_v11(s, "stop", 1, INT64_MIN, 1, UINT64_MAX, "\xff\x01"); break;
+    case 7: s_trailer_v11(s, NULL, 0, 0, 0, 0, ""); break;
+    case 8:     /* 1.1 keys of the wrong type: the trailer is corrupt */
+        ft_mp_put_array(&s->blk, 2);
+        ft_mp_put_uint(&s->blk, FT_REC_TRAILER);
+        ft_mp_put_map(&s->blk, 6);
+        {
+            static const char *const k[] = {"end_ns", "events", "chunks", "dropped_events",
+                                            "functions"};
+            for (int i = 0; i < 5; i++) {
+                ft_mp_put_cstr(&s->blk, k[i]);
+                ft_mp_put_uint(&s->blk, (uint64_t)i);
+            }
+        }
+        ft_mp_put_cstr(&s->blk, "signal");
+        ft_mp_put_cstr(&s->blk, "SIGTERM");
+        s_frame(s);
+        break;
+    case 9:     /* two trailers, the second corrupt: the first stays */
+        s_trailer_v11(s, "exit", 1, 3, 0, 0, NULL);
+        ft_mp_put_array(&s->blk, 2);
+        ft_mp_put_uint(&s->blk, FT_REC_TRAILER);
+        ft_mp_put_map(&s->blk, 1);
+        ft_mp_put_cstr(&s->blk, "end_reason");
+        ft_mp_put_cstr(&s->blk, "exit");
+        s_frame(s);
+        break;
+    }
 }
 
 /* Small files that each break one rule inside otherwise sound frames. */
@@ -287,6 +393,11 @@ static void sample_compare(const char *argv0, const char *tmpdir, int *passed, i
     s_fini(&s);
     for (int which = 0; which <= 5; which++) {
         s_broken(&s, which);
+        ADD_FILE(s.file.ptr, s.file.len);
+        s_fini(&s);
+    }
+    for (int which = 0; which <= 9; which++) {
+        s_minor(&s, which);
         ADD_FILE(s.file.ptr, s.file.len);
         s_fini(&s);
     }

@@ -10,10 +10,12 @@
  *
  * `test_convert --gen DIR EVENTS THREADS [tree|loop|random]` writes a big synthetic run instead, for
  * measuring the converter's speed, and `test_convert --sample DIR` the small run the tests
- * check, for loading into the profiler; neither is part of the test run. */
+ * check (`--sample-processes DIR`: the multi-process one), for loading into the profiler;
+ * none is part of the test run. */
 #define _GNU_SOURCE
 #include <cJSON.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +54,7 @@ static void check_near_(double got, double want, const char *what, const char *f
         fprintf(stderr, "    got %.9f, want %.9f\n", got, want);
 }
 
-static char tmpdir[64];
+static char tmpdir[200];   /* long enough for pytest's temporary directories */
 
 static void path_in(char *buf, size_t cap, const char *rel)
 {
@@ -489,7 +491,7 @@ static cJSON *convert_to_json(const char *in_rel, const char *out_rel, ft_conver
     char *msg = NULL;
     size_t msglen = 0;
     FILE *mf = open_memstream(&msg, &msglen);
-    ft_convert_opts o;
+    ft_convert_opts o = {0};
     ft_report r;
     ft_convert_result res;
     cJSON *j = NULL;
@@ -796,6 +798,378 @@ static void test_bad_inputs(void)
     }
 }
 
+/* ---- multi-process runs ---- */
+
+/* One program: header, then on its main thread (tid = pid) <module> calling fn for dur ns,
+ * starting 1 µs after the header; the trailer is the caller's. */
+static void gen_program(tg *g, uint64_t pid, uint64_t ppid, uint64_t start, char **argv,
+                        size_t argc, const char *why, const char *fn, uint64_t dur)
+{
+    tg_begin(g);
+    tg_header_proc(g, pid, ppid, start, "testhost", argv, argc, why);
+    tg_chunk(g, pid, 0, start, "MainThread");
+    tg_func(g, 0, FT_FUNC_PYTHON, "<module>", "/src/x.py", 1);
+    tg_func(g, 1, FT_FUNC_PYTHON, fn, "/src/x.py", 5);
+    tg_ev(g, FT_REC_CALL, 1000, 0);
+    tg_ev(g, FT_REC_CALL, 1000, 1);
+    tg_ev(g, FT_REC_RETURN, dur, 1);
+    tg_ev(g, FT_REC_RETURN, 1000, 0);
+    tg_frame(g);
+}
+
+static void write_tg(tg *g, const char *dir_rel, const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s/%s", tmpdir, dir_rel, name);
+    CHECK(tg_write(g, path));
+    tg_fini(g);
+}
+
+#define MS 1000000ull
+
+/* A run with every way a process can begin and end (times in ms after TG_MONO0):
+ *   100      run, app.py --n 3, 0..60, exit status 0
+ *   101      fork of 100 (ForkPoolWorker-1), 1..4, os._exit(3)
+ *   102      spawn worker, child of 100 (SpawnPoolWorker-1), 2..6, killed by SIGTERM
+ *   103      fork of 100, 3..5 with a second thread, then exec:
+ *   103.1    exec of 103: after_exec.py x, 5.5..8, exit status 0
+ *   101.1    pid 101 again: kid.py, child of 100, from 10, no trailer (last event 11.003)
+ *   104      /home/u/kid2.py, child of 999 (not traced), 12..14, exit status 0 */
+static void write_mp_run(const char *rel)
+{
+    static char *app[] = { "app.py", "--n", "3" };
+    static char *spawn[] = { "-c", "from multiprocessing.spawn import spawn_main; "
+                             "spawn_main(tracker_fd=5, pipe_handle=7)", "--multiprocessing-fork" };
+    static char *after[] = { "after_exec.py", "x" };
+    static char *kid[] = { "kid.py" };
+    static char *kid2[] = { "/home/u/kid2.py" };   /* named by its base name */
+    const uint64_t B = TG_MONO0;
+    tg g;
+
+    mkdirs(rel);
+    gen_program(&g, 100, 1, B, app, 3, "run", "root_main", 50 * MS);
+    tg_trailer_end(&g, B + 60 * MS, "exit", 0, -1, "MainProcess");
+    write_tg(&g, rel, "100.ftrace");
+
+    gen_program(&g, 101, 100, B + 1 * MS, app, 3, "fork", "in_fork_child", 2 * MS);
+    tg_trailer_end(&g, B + 4 * MS, "os._exit", 3, -1, "ForkPoolWorker-1");
+    write_tg(&g, rel, "101.ftrace");
+
+    gen_program(&g, 102, 100, B + 2 * MS, spawn, 3, "child", "spawn_task", 3 * MS);
+    tg_trailer_end(&g, B + 6 * MS, "signal", -1, 15, "SpawnPoolWorker-1");
+    write_tg(&g, rel, "102.ftrace");
+
+    gen_program(&g, 103, 100, B + 3 * MS, app, 3, "fork", "before_exec", 1 * MS);
+    tg_chunk(&g, 1030, 0, B + 3 * MS, "Thread-1");
+    tg_func(&g, 2, FT_FUNC_PYTHON, "helper", "/src/x.py", 9);
+    tg_ev(&g, FT_REC_CALL, 0, 2);
+    tg_ev(&g, FT_REC_RETURN, 5000, 2);
+    tg_frame(&g);
+    tg_trailer_end(&g, B + 5 * MS, "exec", -1, -1, NULL);
+    write_tg(&g, rel, "103.ftrace");
+
+    /* The exec'd program numbers its functions from 0 again. */
+    gen_program(&g, 103, 100, B + 5 * MS + MS / 2, after, 2, "exec", "in_exec_program", 1 * MS);
+    tg_trailer_end(&g, B + 8 * MS, "exit", 0, -1, NULL);
+    write_tg(&g, rel, "103.1.ftrace");
+
+    gen_program(&g, 101, 100, B + 10 * MS, kid, 1, "child", "kid_main", 1 * MS);
+    write_tg(&g, rel, "101.1.ftrace");
+
+    gen_program(&g, 104, 999, B + 12 * MS, kid2, 1, "child", "kid2_main", 1 * MS);
+    tg_trailer_end(&g, B + 14 * MS, "exit", 0, -1, NULL);
+    write_tg(&g, rel, "104.ftrace");
+}
+
+static const char *jstr(cJSON *o, const char *k)
+{
+    const char *v = cJSON_GetStringValue(item(o, k));
+    return v ? v : "(missing)";
+}
+
+static int streq_(const char *a, const char *b, const char *what, int line)
+{
+    if (strcmp(a, b) == 0)
+        return 1;
+    fprintf(stderr, "    line %d: %s is \"%s\", want \"%s\"\n", line, what, a, b);
+    return 0;
+}
+#define CHECK_STR(got, want) CHECK(streq_((got), (want), #got, __LINE__))
+
+/* Marker k of thread t: its data, after checking the columns around it. */
+static cJSON *marker(cJSON *t, int k)
+{
+    cJSON *m = item(t, "markers");
+    CHECK(strcmp(str_at(item(t, "stringArray"), cJSON_GetArrayItem(item(m, "name"), k)),
+                  "Process") == 0);
+    CHECK(cJSON_GetArrayItem(item(m, "phase"), k)->valueint == 1);
+    CHECK(cJSON_GetArrayItem(item(m, "category"), k)->valueint == 0);
+    return cJSON_GetArrayItem(item(m, "data"), k);
+}
+
+static double marker_time(cJSON *t, const char *col, int k)
+{
+    return cJSON_GetArrayItem(item(item(t, "markers"), col), k)->valuedouble;
+}
+
+static void check_marker(cJSON *t, int k, const char *program, const char *start,
+                         const char *end, const char *pid, const char *ppid, const char *label,
+                         double t0, double t1)
+{
+    cJSON *d = marker(t, k);
+    if (!CHECK(d != NULL))
+        return;
+    CHECK_STR(jstr(d, "type"), "Process");
+    CHECK_STR(jstr(d, "program"), program);
+    CHECK_STR(jstr(d, "start"), start);
+    CHECK_STR(jstr(d, "end"), end);
+    CHECK_STR(jstr(d, "pid"), pid);
+    CHECK_STR(jstr(d, "ppid"), ppid);
+    if (label)
+        CHECK_STR(jstr(d, "label"), label);
+    else
+        CHECK(item(d, "label") == NULL);
+    CHECK(strstr(jstr(d, "file"), ".ftrace") != NULL);
+    CHECK_NEAR(marker_time(t, "startTime", k), t0);
+    CHECK_NEAR(marker_time(t, "endTime", k), t1);
+}
+
+static void test_processes(void)
+{
+    static const char *const want_pid[] = { "100", "101", "102", "103", "103", "101.1", "104" };
+    static const char *const want_name[] = {
+        "python3 app.py --n 3", "ForkPoolWorker-1 [fork of 100]",
+        "SpawnPoolWorker-1 (multiprocessing spawn worker)", "python3 after_exec.py x",
+        "python3 after_exec.py x", "python3 kid.py", "python3 kid2.py" };
+    static const double want_life[][2] = { {0, 60}, {1, 4}, {2, 6}, {3, 8}, {3, 8},
+                                           {10, 11.003}, {12, 14} };
+    char *msg;
+    cJSON *j, *threads, *meta;
+
+    write_mp_run("mp/20250101-000000-100");
+    j = convert_to_json("mp", "mp.json", FT_CONVERT_DAMAGED, &msg);
+    /* Only the process without a trailer is a problem. */
+    CHECK(strstr(msg, "101.1.ftrace") && strstr(msg, "no trailer"));
+    CHECK(strstr(msg, "103.1.ftrace: offset") == NULL && strstr(msg, "defined") == NULL);
+    free(msg);
+    if (!CHECK(j != NULL))
+        return;
+    threads = item(j, "threads");
+    meta = item(j, "meta");
+    if (!CHECK(cJSON_GetArraySize(threads) == 7))
+        goto out;
+    for (int i = 0; i < 7; i++) {
+        cJSON *t = cJSON_GetArrayItem(threads, i);
+        check_shapes(t);
+        CHECK_STR(jstr(t, "pid"), want_pid[i]);
+        CHECK_STR(jstr(t, "processName"), want_name[i]);
+        CHECK_NEAR(item(t, "processStartupTime")->valuedouble, want_life[i][0]);
+        CHECK_NEAR(item(t, "processShutdownTime")->valuedouble, want_life[i][1]);
+        CHECK(cJSON_IsTrue(item(t, "isMainThread")) == (i != 4));
+        /* Markers only on main threads. */
+        CHECK(item(item(t, "markers"), "length")->valueint == (i == 3 ? 2 : i == 4 ? 0 : 1));
+    }
+    cJSON *t0 = cJSON_GetArrayItem(threads, 0), *t1 = cJSON_GetArrayItem(threads, 1);
+    cJSON *t2 = cJSON_GetArrayItem(threads, 2), *t3 = cJSON_GetArrayItem(threads, 3);
+    cJSON *t4 = cJSON_GetArrayItem(threads, 4), *t5 = cJSON_GetArrayItem(threads, 5);
+    cJSON *t6 = cJSON_GetArrayItem(threads, 6);
+    check_marker(t0, 0, "python3 app.py --n 3", "run", "exit status 0", "100", "1", "MainProcess",
+                 0, 60);
+    check_marker(t1, 0, "python3 app.py --n 3", "fork of pid 100", "os._exit(3)", "101", "100",
+                 "ForkPoolWorker-1", 1, 4);
+    check_marker(t2, 0, "python3 -c from multiprocessing.spawn import spawn_main; "
+                 "spawn_main(tracker_fd=5, pipe_handle=7) --multiprocessing-fork",
+                 "child of pid 100", "killed by signal 15 (SIGTERM)", "102", "100",
+                 "SpawnPoolWorker-1", 2, 6);
+    /* exec: one process, two markers, the main thread going on in the new program. */
+    check_marker(t3, 0, "python3 app.py --n 3", "fork of pid 100", "exec", "103", "100", NULL,
+                 3, 5);
+    check_marker(t3, 1, "python3 after_exec.py x", "exec", "exit status 0", "103", "100", NULL,
+                 5.5, 8);
+    CHECK(item(t3, "tid")->valueint == 103 && item(t4, "tid")->valueint == 1030);
+    CHECK_STR(jstr(t4, "name"), "Thread-1");
+    check_fn(t3, "before_exec", 1.0, 1.0);
+    check_fn(t3, "in_exec_program", 1.0, 1.0);
+    check_fn(t3, "<module>", 0.004, 2.004);
+    check_fn(t4, "helper", 0.005, 0.005);
+    {
+        /* The new program's first call comes after the old one's calls. */
+        cJSON *times = item(item(t3, "samples"), "time");
+        int n = cJSON_GetArraySize(times);
+        CHECK(n == 8);
+        CHECK_NEAR(cJSON_GetArrayItem(times, 0)->valuedouble, 3.001);
+        CHECK_NEAR(cJSON_GetArrayItem(times, 4)->valuedouble, 5.501);
+        CHECK_NEAR(cJSON_GetArrayItem(times, 6)->valuedouble, 6.502);
+    }
+    check_marker(t5, 0, "python3 kid.py", "child of pid 100", "cut short: no trailer", "101.1",
+                 "100", NULL, 10, 11.003);
+    check_marker(t6, 0, "python3 /home/u/kid2.py", "child of pid 999", "exit status 0", "104", "999",
+                 NULL, 12, 14);
+    check_fn(t5, "kid_main", 1.0, 1.0);
+
+    /* Every main thread is visible, then the other threads. */
+    {
+        static const int want_vis[] = { 0, 1, 2, 3, 5, 6, 4 };
+        cJSON *vis = item(meta, "initialVisibleThreads");
+        int ok = cJSON_GetArraySize(vis) == 7;
+        for (int i = 0; ok && i < 7; i++)
+            ok = cJSON_GetArrayItem(vis, i)->valueint == want_vis[i];
+        CHECK(ok);
+    }
+    /* The marker schema. */
+    {
+        cJSON *schemas = item(meta, "markerSchema"), *sc = cJSON_GetArrayItem(schemas, 0), *f;
+        int keys = 0, pids = 0;
+        CHECK(cJSON_GetArraySize(schemas) == 1);
+        CHECK_STR(jstr(sc, "name"), "Process");
+        CHECK(cJSON_GetArraySize(item(sc, "display")) == 3);
+        CHECK(strstr(jstr(sc, "tableLabel"), "{marker.data.program}") != NULL);
+        cJSON_ArrayForEach(f, item(sc, "fields")) {
+            keys += cJSON_IsString(item(f, "key")) && cJSON_IsString(item(f, "label")) &&
+                    cJSON_IsString(item(f, "format"));
+            pids += strcmp(jstr(f, "format"), "pid") == 0;
+        }
+        CHECK(keys == 7 && pids == 2);
+    }
+out:
+    cJSON_Delete(j);
+}
+
+/* A pool of 8 fork workers and 120 children on 10 pids: every process is there, named
+ * and visible, past FT_FF_MAX_VISIBLE. */
+static void test_many_processes(void)
+{
+    static char *app[] = { "pool.py" };
+    static char *kid[] = { "kid.py", "--i", "0" };
+    const uint64_t B = TG_MONO0;
+    char name[64], *msg;
+    int n = 1;
+    tg g;
+
+    mkdirs("many/20250101-000000-1000");
+    gen_program(&g, 1000, 1, B, app, 1, "run", "root", 500 * MS);
+    tg_trailer_end(&g, B + 600 * MS, "exit", 0, -1, NULL);
+    write_tg(&g, "many/20250101-000000-1000", "1000.ftrace");
+    for (int w = 0; w < 8; w++, n++) {
+        snprintf(name, sizeof name, "ForkPoolWorker-%d", w + 1);
+        gen_program(&g, 1001 + (uint64_t)w, 1000, B + (uint64_t)(w + 1) * MS / 10, app, 1, "fork",
+                    "worker", 100 * MS);
+        tg_trailer_end(&g, B + 200 * MS, "exit", 0, -1, name);
+        snprintf(name, sizeof name, "%d.ftrace", 1001 + w);
+        write_tg(&g, "many/20250101-000000-1000", name);
+    }
+    for (int k = 0; k < 120; k++, n++) {
+        uint64_t pid = 2000 + (uint64_t)(k % 10), start = B + 210 * MS + (uint64_t)k * MS;
+        gen_program(&g, pid, 1000, start, kid, 3, "child", "kid", MS / 2);
+        tg_trailer_end(&g, start + MS * 9 / 10, "exit", k % 7, -1, NULL);
+        if (k < 10)
+            snprintf(name, sizeof name, "%" PRIu64 ".ftrace", pid);
+        else
+            snprintf(name, sizeof name, "%" PRIu64 ".%d.ftrace", pid, k / 10);
+        write_tg(&g, "many/20250101-000000-1000", name);
+    }
+    cJSON *j = convert_to_json("many", "many.json", FT_CONVERT_OK, &msg);
+    free(msg);
+    if (!CHECK(j != NULL))
+        return;
+    cJSON *threads = item(j, "threads");
+    CHECK(cJSON_GetArraySize(threads) == n);
+    CHECK(cJSON_GetArraySize(item(item(j, "meta"), "initialVisibleThreads")) == n);
+    CHECK_STR(jstr(cJSON_GetArrayItem(threads, 3), "processName"),
+              "ForkPoolWorker-3 [fork of 1000]");
+    CHECK_STR(jstr(cJSON_GetArrayItem(threads, 9), "pid"), "2000");
+    CHECK_STR(jstr(cJSON_GetArrayItem(threads, 19), "pid"), "2000.1");
+    CHECK_STR(jstr(cJSON_GetArrayItem(threads, n - 1), "pid"), "2009.11");
+    CHECK_STR(jstr(marker(cJSON_GetArrayItem(threads, 10), 0), "end"), "exit status 1");
+    CHECK_NEAR(item(cJSON_GetArrayItem(threads, n - 1), "processStartupTime")->valuedouble,
+               329.0);
+    cJSON_Delete(j);
+}
+
+/* --list, and --run by id, by prefix, ambiguous, unknown. */
+static void test_run_selection(void)
+{
+    static char *solo[] = { "solo.py" };
+    char in[512], *out = NULL, *msg;
+    size_t outlen = 0;
+    ft_report r;
+    FILE *f, *devnull = fopen("/dev/null", "w");
+    tg g;
+
+    write_mp_run("sel/20250101-000000-100");
+    mkdirs("sel/20250102-000000-5");
+    gen_program(&g, 5, 1, TG_MONO0 + 86400000 * MS, solo, 1, NULL, "solo_main", MS);
+    tg_trailer(&g, TG_MONO0 + 86400000 * MS + 2 * MS);
+    write_tg(&g, "sel/20250102-000000-5", "5.ftrace");
+    mkdirs("sel/20250102-000000-6");   /* an empty run */
+
+    path_in(in, sizeof in, "sel");
+    f = open_memstream(&out, &outlen);
+    ft_report_init(&r, devnull, 0);
+    CHECK(ft_convert_list(in, f, &r) == FT_CONVERT_OK);
+    fclose(f);
+    CHECK(strstr(out, "RUN") == out && strstr(out, "COMMAND\n"));
+    CHECK(strstr(out, "20250101-000000-100          7         6  2023-11-14 22:13:20  "
+                      "python3 app.py --n 3\n") != NULL);
+    CHECK(strstr(out, "20250102-000000-5            1         1  2023-11-15 22:13:20  "
+                      "python3 solo.py\n") != NULL);
+    CHECK(strstr(out, "20250102-000000-6            0         0  -") != NULL);
+    if (failed)
+        fprintf(stderr, "%s", out);
+    free(out);
+
+    /* A run directory lists itself; a file cannot be listed. */
+    path_in(in, sizeof in, "sel/20250102-000000-5");
+    f = open_memstream(&out, &outlen);
+    CHECK(ft_convert_list(in, f, &r) == FT_CONVERT_OK);
+    fclose(f);
+    CHECK(strstr(out, "20250102-000000-5 ") && !strstr(out, "20250101"));
+    free(out);
+    path_in(in, sizeof in, "sel/20250102-000000-5/5.ftrace");
+    f = open_memstream(&out, &outlen);
+    CHECK(ft_convert_list(in, f, &r) == FT_CONVERT_FAILED);
+    fclose(f);
+    free(out);
+
+    /* --run */
+    {
+        static const struct { const char *id; ft_convert_result want; const char *says; } runs[] = {
+            { "20250101-000000-100", FT_CONVERT_DAMAGED, "converting run 20250101-000000-100" },
+            { "20250102-000000-5", FT_CONVERT_OK, "converting run 20250102-000000-5" },
+            { "20250101", FT_CONVERT_DAMAGED, "converting run 20250101-000000-100" },
+            { "2025", FT_CONVERT_FAILED, "more than one run 2025 here" },
+            { "20250102-000000-6", FT_CONVERT_FAILED, "holds no .ftrace files" },
+            { "nope", FT_CONVERT_FAILED, "no run nope here" },
+        };
+        for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+            char outp[512];
+            size_t ml = 0;
+            ft_convert_opts o = { in, outp, runs[i].id };
+            path_in(in, sizeof in, "sel");
+            path_in(outp, sizeof outp, "sel.json");
+            msg = NULL;
+            f = open_memstream(&msg, &ml);
+            ft_report_init(&r, f, 0);
+            ft_convert_result res = ft_convert(&o, &r, NULL);
+            fclose(f);
+            if (!CHECK(res == runs[i].want && strstr(msg, runs[i].says)))
+                fprintf(stderr, "    --run %s: %d\n%s", runs[i].id, res, msg);
+            free(msg);
+        }
+        /* A run directory or a file given with --run: refused. */
+        path_in(in, sizeof in, "sel/20250102-000000-5");
+        cJSON *j = convert_to_json("sel/20250102-000000-5", "x.json", FT_CONVERT_OK, NULL);
+        CHECK(j != NULL);
+        cJSON_Delete(j);
+        {
+            ft_convert_opts o = { in, "/dev/null", "20250102-000000-5" };
+            ft_report_init(&r, devnull, 1);
+            CHECK(ft_convert(&o, &r, NULL) == FT_CONVERT_FAILED);
+        }
+    }
+    fclose(devnull);
+}
+
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint64_t rng(void)
 {
@@ -853,34 +1227,55 @@ static void test_fuzz(void)
     fclose(devnull);
 }
 
-/* Every allocation failing in turn, for plain and for gzip output: a clean failure each
- * time (and no leak under ASan), until there are enough allocations to succeed. */
+/* Every allocation failing in turn, for plain and for gzip output, for the two-process
+ * run and the multi-process one (exec, reused pid; one file cut short, so DAMAGED when it
+ * succeeds): a clean failure each time (and no leak under ASan), until there are enough
+ * allocations to succeed. */
 static void test_alloc_failures(void)
 {
     static const char *const outputs[] = { "alloc.json", "alloc.json.gz" };
+    static const struct { const char *rel; ft_convert_result ok; } inputs[] = {
+        { "alloc", FT_CONVERT_OK }, { "alloc-mp", FT_CONVERT_DAMAGED } };
     char in[512], out[512];
     FILE *devnull = fopen("/dev/null", "w");
 
     write_run("alloc", 0, 0);
-    path_in(in, sizeof in, "alloc");
-    for (int k = 0; k < 2; k++) {
-        int clean = 1, succeeded = 0;
-        long n;
-        path_in(out, sizeof out, outputs[k]);
-        for (n = 0; n < 1000 && !succeeded; n++) {
+    write_mp_run("alloc-mp");
+    for (int i = 0; i < 2; i++) {
+        path_in(in, sizeof in, inputs[i].rel);
+        for (int k = 0; k < 2; k++) {
+            int clean = 1, succeeded = 0;
+            long n;
+            path_in(out, sizeof out, outputs[k]);
+            for (n = 0; n < 2000 && !succeeded; n++) {
+                ft_report r;
+                ft_report_init(&r, devnull, 1);
+                ft_convert_opts o = { in, out, NULL };
+                ft_alloc_fail_after(n);
+                ft_convert_result res = ft_convert(&o, &r, NULL);
+                ft_alloc_fail_after(-1);
+                if (res == inputs[i].ok)
+                    succeeded = 1;
+                else if (res != FT_CONVERT_FAILED)
+                    clean = 0;
+            }
+            CHECK(clean);
+            CHECK(succeeded && n > 20);
+        }
+    }
+    /* --list too. */
+    {
+        int succeeded = 0;
+        path_in(in, sizeof in, "alloc-mp");
+        for (long n = 0; n < 500 && !succeeded; n++) {
             ft_report r;
             ft_report_init(&r, devnull, 1);
-            ft_convert_opts o = { in, out };
             ft_alloc_fail_after(n);
-            ft_convert_result res = ft_convert(&o, &r, NULL);
+            ft_convert_result res = ft_convert_list(in, devnull, &r);
             ft_alloc_fail_after(-1);
-            if (res == FT_CONVERT_OK)
-                succeeded = 1;
-            else if (res != FT_CONVERT_FAILED)
-                clean = 0;
+            succeeded = res == FT_CONVERT_OK;
         }
-        CHECK(clean);
-        CHECK(succeeded && n > 20);
+        CHECK(succeeded);
     }
     fclose(devnull);
 }
@@ -970,16 +1365,26 @@ static int generate(const char *dir, uint64_t events, int nthreads, enum gen_sha
 
 int main(int argc, char **argv)
 {
-    char cmd[128];
+    char cmd[300];
 
     if ((argc == 5 || argc == 6) && strcmp(argv[1], "--gen") == 0)
         return generate(argv[2], strtoull(argv[3], NULL, 10), atoi(argv[4]),
                         argc < 6 || strcmp(argv[5], "tree") == 0 ? SHAPE_TREE :
                         strcmp(argv[5], "loop") == 0 ? SHAPE_LOOP : SHAPE_RANDOM);
+    if (argc == 3 && strlen(argv[2]) >= sizeof tmpdir - 40) {
+        fprintf(stderr, "test_convert: %s: path too long\n", argv[2]);
+        return 2;
+    }
     if (argc == 3 && strcmp(argv[1], "--sample") == 0) {
         /* The two-process run of test_clean_run, for looking at with the profiler. */
         snprintf(tmpdir, sizeof tmpdir, "%s", argv[2]);
         write_run("20250101-000000-100", 0, 0);
+        return failed ? 1 : 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "--sample-processes") == 0) {
+        /* The multi-process run of test_processes (fork, spawn, exec, a reused pid). */
+        snprintf(tmpdir, sizeof tmpdir, "%s", argv[2]);
+        write_mp_run("20250101-000000-100");
         return failed ? 1 : 0;
     }
 
@@ -997,6 +1402,9 @@ int main(int argc, char **argv)
     test_chunk_order();
     test_truncated();
     test_bad_inputs();
+    test_processes();
+    test_many_processes();
+    test_run_selection();
     test_fuzz();
     test_alloc_failures();
 

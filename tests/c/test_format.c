@@ -393,6 +393,7 @@ static void test_header_trailer(void)
     CHECK(streq(d.cwd, "/tmp") && streq(d.clock, "CLOCK_MONOTONIC") && d.clock_resolution_ns == 1);
     CHECK(d.start_ns == h.start_ns && d.wall_anchor_ns == -5 && d.anchor_ns == UINT64_MAX);
     CHECK(streq(d.backend, "monitoring") && streq(d.mode, "all") && streq(d.recorder, h.recorder));
+    CHECK(d.format_minor == FT_FORMAT_MINOR && d.start_reason == NULL);
     ft_header_fini(&d);
     CHECK(d.argv == NULL && d.run_id == NULL);
     ft_header_fini(&d);  /* twice is harmless */
@@ -421,6 +422,178 @@ static void test_header_trailer(void)
     /* a trailer is not a header and vice versa */
     ft_mp_reader_init(&r, b.ptr, b.len);
     CHECK_ST(ft_trace_read_header(&r, &d), FT_ECORRUPT);
+    ft_buf_fini(&b);
+}
+
+/* Format 1.1: the optional header and trailer keys, present and absent. */
+static void test_optional_keys(void)
+{
+    ft_header h, d;
+    ft_trailer t, dt;
+    ft_mp_reader r;
+    ft_buf b;
+
+    ft_buf_init(&b);
+    /* Header without start_reason: format_minor is written anyway (this encoder's). */
+    fill_header(&h);
+    h.format_minor = 0;
+    CHECK_ST(ft_trace_put_header(&b, &h), FT_OK);
+    ft_mp_reader_init(&r, b.ptr, b.len);
+    CHECK_ST(ft_trace_read_header(&r, &d), FT_OK);
+    CHECK(d.format_minor == FT_FORMAT_MINOR && d.start_reason == NULL && d.pid == 42);
+    ft_header_fini(&d);
+    /* With each start_reason. */
+    {
+        static char *reasons[] = {"run", "fork", "exec", "child", "", "future \xff"};
+        for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+            b.len = 0;
+            h.start_reason = reasons[i];
+            CHECK_ST(ft_trace_put_header(&b, &h), FT_OK);
+            ft_mp_reader_init(&r, b.ptr, b.len);
+            CHECK_ST(ft_trace_read_header(&r, &d), FT_OK);
+            CHECK(streq(d.start_reason, reasons[i]) && d.format_minor == FT_FORMAT_MINOR &&
+                  streq(d.recorder, h.recorder) && d.argc == 3);
+            ft_header_fini(&d);
+            CHECK(d.start_reason == NULL);
+            for (size_t cut = 0; cut < b.len; cut += 7) {
+                ft_mp_reader_init(&r, b.ptr, cut);
+                CHECK_ST(ft_trace_read_header(&r, &d), FT_ETRUNC);
+                CHECK(d.start_reason == NULL && r.p == r.start);
+            }
+        }
+    }
+
+    /* Trailers: every subset of the optional keys. */
+    for (int mask = 0; mask < 16; mask++) {
+        memset(&t, 0, sizeof t);
+        t.end_ns = 10;
+        t.events = 20;
+        t.chunks = 30;
+        t.dropped_events = 40;
+        t.functions = 50;
+        if (mask & 1)
+            t.end_reason = mask & 4 ? "signal" : "os._exit";
+        if (mask & 2) {
+            t.has_exit_status = 1;
+            t.exit_status = mask & 8 ? -3 : 0;
+        }
+        if (mask & 4) {
+            t.has_signal = 1;
+            t.signal = 15;
+        }
+        if (mask & 8)
+            t.process_label = "SpawnPoolWorker-2";
+        b.len = 0;
+        CHECK_ST(ft_trace_put_trailer(&b, &t), FT_OK);
+        ft_mp_reader_init(&r, b.ptr, b.len);
+        CHECK_ST(ft_trace_read_trailer(&r, &dt), FT_OK);
+        CHECK(dt.end_ns == 10 && dt.events == 20 && dt.chunks == 30 && dt.dropped_events == 40 &&
+              dt.functions == 50);
+        CHECK(mask & 1 ? streq(dt.end_reason, t.end_reason) : dt.end_reason == NULL);
+        CHECK(dt.has_exit_status == !!(mask & 2) && dt.exit_status == t.exit_status);
+        CHECK(dt.has_signal == !!(mask & 4) && dt.signal == t.signal);
+        CHECK(mask & 8 ? streq(dt.process_label, t.process_label) : dt.process_label == NULL);
+        ft_trailer_fini(&dt);
+        CHECK(dt.end_reason == NULL && dt.process_label == NULL && dt.has_exit_status == 0);
+        ft_trailer_fini(&dt);   /* twice is harmless */
+        for (size_t cut = 0; cut < b.len; cut++) {
+            ft_mp_reader_init(&r, b.ptr, cut);
+            CHECK_ST(ft_trace_read_trailer(&r, &dt), FT_ETRUNC);
+            CHECK(dt.end_reason == NULL && dt.process_label == NULL && r.p == r.start);
+        }
+    }
+
+    /* Wrong types of optional keys are corrupt, like those of required ones; unknown keys
+     * (a later minor version's) are ignored; a later format_minor is read. */
+    {
+        static const struct { const char *key; int kind; ft_status want; } cases[] = {
+            {"format_minor", 0, FT_ECORRUPT},   /* kind 0: a str */
+            {"format_minor", 1, FT_ECORRUPT},   /* kind 1: a negative int */
+            {"format_minor", 2, FT_OK},         /* kind 2: uint 7 */
+            {"start_reason", 2, FT_ECORRUPT},
+            {"start_reason", 0, FT_OK},
+            {"next_minor_key", 1, FT_OK},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            fill_header(&h);
+            b.len = 0;
+            CHECK_ST(ft_trace_put_header(&b, &h), FT_OK);
+            /* The map has 19 pairs (fixmap 0x8f is too small: map16 0xde 00 13); add one. */
+            CHECK(b.ptr[2] == 0xde && b.ptr[3] == 0 && b.ptr[4] == 19);
+            b.ptr[4] = 20;
+            ft_mp_put_cstr(&b, cases[i].key);
+            if (cases[i].kind == 0)
+                ft_mp_put_cstr(&b, "s");
+            else if (cases[i].kind == 1)
+                ft_mp_put_int(&b, -1);
+            else
+                ft_mp_put_uint(&b, 7);
+            ft_mp_reader_init(&r, b.ptr, b.len);
+            if (!CHECK_ST(ft_trace_read_header(&r, &d), cases[i].want))
+                fprintf(stderr, "  header case %zu\n", i);
+            if (cases[i].want == FT_OK && i == 2)
+                CHECK(d.format_minor == 7);
+            if (cases[i].want == FT_OK && i == 4)
+                CHECK(streq(d.start_reason, "s"));
+            ft_header_fini(&d);
+        }
+    }
+    {
+        static const struct { const char *key; int kind; ft_status want; } cases[] = {
+            {"end_reason", 2, FT_ECORRUPT}, {"end_reason", 0, FT_OK},
+            {"exit_status", 0, FT_ECORRUPT}, {"exit_status", 1, FT_OK},
+            {"exit_status", 3, FT_ECORRUPT},    /* kind 3: uint64 past INT64_MAX */
+            {"signal", 1, FT_ECORRUPT}, {"signal", 2, FT_OK},
+            {"process_label", 1, FT_ECORRUPT}, {"process_label", 0, FT_OK},
+            {"next_minor_key", 0, FT_OK},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            ft_trailer base = {1, 2, 3, 4, 5};
+            b.len = 0;
+            CHECK_ST(ft_trace_put_trailer(&b, &base), FT_OK);
+            CHECK(b.ptr[2] == 0x85);
+            b.ptr[2] = 0x86;
+            ft_mp_put_cstr(&b, cases[i].key);
+            if (cases[i].kind == 0)
+                ft_mp_put_cstr(&b, "s");
+            else if (cases[i].kind == 1)
+                ft_mp_put_int(&b, -1);
+            else if (cases[i].kind == 2)
+                ft_mp_put_uint(&b, 7);
+            else
+                ft_mp_put_uint(&b, UINT64_MAX);
+            ft_mp_reader_init(&r, b.ptr, b.len);
+            if (!CHECK_ST(ft_trace_read_trailer(&r, &dt), cases[i].want))
+                fprintf(stderr, "  trailer case %zu\n", i);
+            if (cases[i].want == FT_OK) {
+                CHECK(dt.end_ns == 1 && dt.functions == 5);
+                CHECK(i != 1 || streq(dt.end_reason, "s"));
+                CHECK(i != 3 || (dt.has_exit_status && dt.exit_status == -1));
+                CHECK(i != 6 || (dt.has_signal && dt.signal == 7));
+                CHECK(i != 8 || streq(dt.process_label, "s"));
+                CHECK(i != 9 || (!dt.end_reason && !dt.has_exit_status && !dt.has_signal &&
+                                 !dt.process_label));
+            } else {
+                CHECK(r.p == r.start && dt.end_reason == NULL && dt.process_label == NULL);
+            }
+            ft_trailer_fini(&dt);
+        }
+    }
+    /* A duplicate optional str key: the last one wins and the first is freed (ASan). */
+    {
+        ft_trailer base = {1, 2, 3, 4, 5};
+        base.process_label = "first";
+        b.len = 0;
+        CHECK_ST(ft_trace_put_trailer(&b, &base), FT_OK);
+        CHECK(b.ptr[2] == 0x86);
+        b.ptr[2] = 0x87;
+        ft_mp_put_cstr(&b, "process_label");
+        ft_mp_put_cstr(&b, "second");
+        ft_mp_reader_init(&r, b.ptr, b.len);
+        CHECK_ST(ft_trace_read_trailer(&r, &dt), FT_OK);
+        CHECK(streq(dt.process_label, "second"));
+        ft_trailer_fini(&dt);
+    }
     ft_buf_fini(&b);
 }
 
@@ -478,8 +651,9 @@ static void test_header_variants(void)
             ft_mp_reader_init(&r, b.ptr, b.len);
             if (!CHECK_ST(ft_trace_read_header(&r, &d), want))
                 fprintf(stderr, "  omit %d variant %d\n", omit, variant);
-            if (want == FT_OK)
-                CHECK(d.argc == 0 && d.wall_anchor_ns == INT64_MIN && streq(d.mode, "mode"));
+            if (want == FT_OK)      /* a 1.0 header: the optional keys read as absent */
+                CHECK(d.argc == 0 && d.wall_anchor_ns == INT64_MIN && streq(d.mode, "mode") &&
+                      d.format_minor == 0 && d.start_reason == NULL);
             if (want == FT_EVERSION)
                 CHECK(d.format_version == 2);
             ft_header_fini(&d);
@@ -1000,7 +1174,8 @@ static void decode_block_all_ways(const uint8_t *p, size_t n)
     ft_header_fini(&h);
     ft_mp_reader_init(&r, p, n);
     if (ft_trace_read_trailer(&r, &t) != FT_OK)
-        CHECK(r.p == r.start);
+        CHECK(r.p == r.start && t.end_reason == NULL && t.process_label == NULL);
+    ft_trailer_fini(&t);
     ft_mp_reader_init(&r, p, n);
     while (guard++ <= (int)n) {
         const uint8_t *before = r.p;
@@ -1057,7 +1232,13 @@ static void test_random_damage(void)
     {
         ft_header h;
         ft_trailer t = {1, 2, 3, 4, 5};
+        t.end_reason = "signal";
+        t.has_exit_status = t.has_signal = 1;
+        t.exit_status = -9;
+        t.signal = 9;
+        t.process_label = "Worker-1";
         fill_header(&h);
+        h.start_reason = "fork";
         ft_trace_put_header(&block, &h);
         put_all_records(&block);
         ft_trace_put_trailer(&block, &t);
@@ -1088,6 +1269,7 @@ static ft_status alloc_scenario(const frames *f)
 {
     ft_buf b;
     ft_header h, d;
+    ft_trailer t = {1, 2, 3, 4, 5}, dt;
     ft_mp_reader r;
     ft_file_reader *fr = NULL;
     ft_frame fm;
@@ -1095,11 +1277,21 @@ static ft_status alloc_scenario(const frames *f)
 
     ft_buf_init(&b);
     memset(&d, 0, sizeof d);
+    memset(&dt, 0, sizeof dt);
     fill_header(&h);
+    h.start_reason = "exec";
     if ((st = ft_trace_put_header(&b, &h)))
         goto out;
     ft_mp_reader_init(&r, b.ptr, b.len);
     if ((st = ft_trace_read_header(&r, &d)))
+        goto out;
+    t.end_reason = "exit";
+    t.process_label = "label";
+    b.len = 0;
+    if ((st = ft_trace_put_trailer(&b, &t)))
+        goto out;
+    ft_mp_reader_init(&r, b.ptr, b.len);
+    if ((st = ft_trace_read_trailer(&r, &dt)))
         goto out;
     if ((st = ft_file_reader_open_mem(f->file.ptr, f->file.len, &fr, NULL)))
         goto out;
@@ -1110,6 +1302,7 @@ static ft_status alloc_scenario(const frames *f)
 out:
     ft_file_reader_free(fr);
     ft_header_fini(&d);
+    ft_trailer_fini(&dt);
     ft_buf_fini(&b);
     return st;
 }
@@ -1167,6 +1360,7 @@ int main(int argc, char **argv)
     test_ours_to_msgpackc();
     test_header_trailer();
     test_header_variants();
+    test_optional_keys();
     test_records();
     test_record_errors();
     test_file_signature(tmpdir);
