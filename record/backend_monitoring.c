@@ -142,7 +142,7 @@ static void release(PyObject *mon)
     tool_claimed = 0;
 }
 
-int ft_backend_install(PyObject *module)
+int ft_profiling_install(PyObject *module)
 {
     PyObject *mon = monitoring(), *events = NULL, *r = NULL, *owner;
     long mask = 0;
@@ -210,7 +210,7 @@ out:
     return rc;
 }
 
-void ft_backend_uninstall(void)
+void ft_profiling_uninstall(void)
 {
     PyObject *mon = monitoring();
 

@@ -101,7 +101,10 @@ static PyObject *thread_hook(PyObject *m, PyObject *const *args, Py_ssize_t narg
         { "c_return", PyTrace_C_RETURN }, { "c_exception", PyTrace_C_EXCEPTION },
     };
 
-    if (!ft_g.active) {
+    /* In mode "python" the frame evaluator may record instead (backend.h); the Python side
+     * bootstraps threads for this backend all the same, and a profile hook here would
+     * record every Python call twice. */
+    if (!ft_g.active || ft_backend_installed() != FT_BACKEND_PROFILING) {
         PyEval_SetProfile(NULL, NULL);
         Py_RETURN_NONE;
     }
@@ -136,20 +139,20 @@ static PyInterpreterState *interp(void)
 #endif
 }
 
-int ft_backend_install(PyObject *module)
+int ft_profiling_install(PyObject *module)
 {
     PyThreadState *t;
 
     for (t = PyInterpreterState_ThreadHead(interp()); t; t = PyThreadState_Next(t)) {
         if (set_profile(t, profile) < 0) {
-            ft_backend_uninstall();
+            ft_profiling_uninstall();
             return -1;
         }
     }
     return 0;
 }
 
-void ft_backend_uninstall(void)
+void ft_profiling_uninstall(void)
 {
     ft_exc_state exc;
     PyThreadState *t;

@@ -2,7 +2,8 @@
  *
  * A backend (backend_monitoring.c on 3.12+, backend_setprofile.c before) turns whatever its
  * interpreter reports into calls of these two functions, with the record type of FORMAT.md
- * §4.4 already chosen. They are the hot path: inlined into each callback, they read one
+ * §4.4 already chosen. (backend_evalframe.c holds each frame's push and pop in one C call,
+ * so it interns once and writes through tstate.h itself, with the same rules.) They are the hot path: inlined into each callback, they read one
  * flag, one thread-local slot, the function id, the clock, and append a few bytes to the
  * thread's buffer. They never raise, allocate (outside slow paths) or call Python.
  *
@@ -31,11 +32,11 @@ static inline void ft_events_code(int type, PyObject *code, PyObject *frame)
     if (FT_UNLIKELY(!ts))
         return;
     if (!ft_rec_is_push(type))
-        now = ft_clock_now();
+        now = ft_clock_fast();
     if (FT_UNLIKELY(ft_intern_code(code, frame, &fid)))
         return;
     if (ft_rec_is_push(type))
-        now = ft_clock_now();
+        now = ft_clock_fast();
     ft_tstate_put(ts, type, fid, now);
 }
 
@@ -67,11 +68,11 @@ static inline void ft_events_native(int type, PyObject *callable)
     if (FT_UNLIKELY(!ts))
         return;
     if (!ft_rec_is_push(type))
-        now = ft_clock_now();
+        now = ft_clock_fast();
     if (FT_UNLIKELY(ft_intern_native(ml, callable, &fid)))
         return;
     if (ft_rec_is_push(type))
-        now = ft_clock_now();
+        now = ft_clock_fast();
     ft_tstate_put(ts, type, fid, now);
 }
 

@@ -85,20 +85,26 @@ static PyObject *frame_of(PyObject *code, PyObject *frame)
     return frame;
 }
 
-/* __name__ of the globals the code runs in, as a new reference, or NULL. */
-static PyObject *module_name_of(PyObject *code, PyObject *frame)
+/* __name__ of the globals the code runs in (given, or else those of the frame), as a new
+ * reference, or NULL. */
+static PyObject *module_name_of(PyObject *code, PyObject *frame, PyObject *globals)
 {
-    PyObject *f = frame_of(code, frame), *globals, *name = NULL;
+    PyObject *f, *name = NULL;
 
-    if (!f)
-        return NULL;
+    if (globals) {
+        Py_INCREF(globals);
+    } else {
+        f = frame_of(code, frame);
+        if (!f)
+            return NULL;
 #if PY_VERSION_HEX >= 0x030B0000
-    globals = PyFrame_GetGlobals((PyFrameObject *)f);
+        globals = PyFrame_GetGlobals((PyFrameObject *)f);
 #else
-    globals = ((PyFrameObject *)f)->f_globals;
-    Py_XINCREF(globals);
+        globals = ((PyFrameObject *)f)->f_globals;
+        Py_XINCREF(globals);
 #endif
-    Py_DECREF(f);
+        Py_DECREF(f);
+    }
     if (globals && PyDict_Check(globals)) {
         name = PyDict_GetItemWithError(globals, ft_g.st->s_dunder_name);
         Py_XINCREF(name);
@@ -107,7 +113,7 @@ static PyObject *module_name_of(PyObject *code, PyObject *frame)
     return name;
 }
 
-int ft_intern_code_slow(PyObject *code, PyObject *frame, uint32_t *fid)
+static int define_code(PyObject *code, PyObject *frame, PyObject *globals, uint32_t *fid)
 {
     PyCodeObject *co = (PyCodeObject *)code;
     PyObject *keep[3] = { NULL, NULL, NULL }, *modname = NULL;
@@ -126,7 +132,7 @@ int ft_intern_code_slow(PyObject *code, PyObject *frame, uint32_t *fid)
     name = ft_py_utf8(co->co_name, &name_len, &keep[0]);
 #endif
     file = ft_py_utf8(co->co_filename, &file_len, &keep[1]);
-    modname = module_name_of(code, frame);
+    modname = module_name_of(code, frame, globals);
     mod = ft_py_utf8(modname, &mod_len, &keep[2]);
     if (next_fid(&id))
         goto out;
@@ -146,6 +152,16 @@ out:
         Py_XDECREF(keep[i]);
     ft_exc_restore(&exc);
     return rc;
+}
+
+int ft_intern_code_slow(PyObject *code, PyObject *frame, uint32_t *fid)
+{
+    return define_code(code, frame, NULL, fid);
+}
+
+int ft_intern_code_slow_globals(PyObject *code, PyObject *globals, uint32_t *fid)
+{
+    return define_code(code, NULL, globals, fid);
 }
 
 /* ---- native functions ---- */

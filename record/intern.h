@@ -61,8 +61,12 @@ uint32_t ft_intern_count(void);
  * frame running code when the caller has it (≤ 3.11), else NULL. */
 int ft_intern_code_slow(PyObject *code, PyObject *frame, uint32_t *fid);
 int ft_intern_native_slow(const PyMethodDef *ml, PyObject *callable, uint32_t *fid);
+/* As ft_intern_code_slow, for a caller that has the globals the code runs in (borrowed;
+ * may be NULL) rather than a frame object: a frame evaluator, before any frame object. */
+int ft_intern_code_slow_globals(PyObject *code, PyObject *globals, uint32_t *fid);
 
-static inline int ft_intern_code(PyObject *code, PyObject *frame, uint32_t *fid)
+/* The id already given to code in this session: 1 and *fid set, or 0. */
+static inline int ft_intern_code_known(PyObject *code, uint32_t *fid)
 {
     void *extra;
     /* GetExtra fails only for a non-code object, which callers rule out. */
@@ -70,9 +74,16 @@ static inline int ft_intern_code(PyObject *code, PyObject *frame, uint32_t *fid)
         uintptr_t v = (uintptr_t)extra;
         if (FT_LIKELY((v & ~FT_FID_MASK) == ft_intern.code_tag && (v & FT_FID_MASK))) {
             *fid = (uint32_t)((v & FT_FID_MASK) - 1);
-            return 0;
+            return 1;
         }
     }
+    return 0;
+}
+
+static inline int ft_intern_code(PyObject *code, PyObject *frame, uint32_t *fid)
+{
+    if (FT_LIKELY(ft_intern_code_known(code, fid)))
+        return 0;
     return ft_intern_code_slow(code, frame, fid);
 }
 

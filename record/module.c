@@ -1,25 +1,42 @@
 /* module.c — functiontrace._functiontrace: the Python API of the recorder (cold paths only).
  *
  *   start(path, header, mode="all", *, buffer_size=0, compression_level=0)
- *   stop() -> dict | None       flush()       is_active() -> bool     stats() -> dict
+ *   stop(end_reason=None, *, exit_status=None, signal=None, process_label=None) -> dict | None
+ *   stop_at_exit(process_label=None) -> dict | None      catch_signals_at_exit(signals)
+ *   wait_at_exit(fd, pid)
+ *   guard_signal(sig, on=True)     signal_handled(sig)     guards_after_fork()
+ *   flush()       is_active() -> bool     stats() -> dict
  *   thread_hook(frame, event, arg)            (setprofile backend only)
- *   BACKEND: "monitoring" | "setprofile"      FORMAT_VERSION
+ *   BACKEND: "monitoring" | "setprofile" (mode "all"; "python" may use "evalframe")
+ *   FORMAT_VERSION
  *
- * Policy lives in Python (functiontrace/record.py): where the file goes, what the header
- * says about the process, when to start and stop, threading.setprofile. This file opens the
- * file, reads the clock for the header, and starts and stops the hooks. */
+ * Policy lives in Python (functiontrace/_process.py, functiontrace/record.py): where the
+ * file goes, what the header says about the process, when to start and stop and why,
+ * threading.setprofile. This file opens the file, reads the clock for the header, starts
+ * and stops the hooks, and owns the two ends that Python cannot see:
+ *
+ * - fork: a pthread_atfork child handler abandons the inherited recording (its buffers hold
+ *   the parent's events, its descriptor the parent's file) without writing anything; the
+ *   Python side then starts the child's own trace.
+ * - exit: stop_at_exit() (the last Python atexit handler) writes every event and removes
+ *   the hooks but leaves the trailer pending (ending.h) for an on_exit() handler, the only
+ *   place that learns the status the process exits with (sys.exit(n), 1 after an uncaught
+ *   exception, 120 when the interpreter could not flush stdout...). */
 #include "session.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "backend.h"
 #include "clock.h"
+#include "ending.h"
 #include "ft_trace.h"
 #include "intern.h"
 #include "pyhelp.h"
+#include "sigguard.h"
 #include "tstate.h"
 #include "writer.h"
 
@@ -112,6 +129,12 @@ static int fill_header(ft_header *h, PyObject *d, const char *mode, PyObject *ke
         header_uint(d, "pid", &h->pid, (uint64_t)getpid()) ||
         header_uint(d, "ppid", &h->ppid, (uint64_t)getppid()))
         goto out;
+    if (PyDict_GetItemString(d, "start_reason")) {
+        if (header_str(d, "start_reason", &h->start_reason, keep))
+            goto out;
+        if (!*h->start_reason)
+            h->start_reason = NULL;
+    }
     if (argv) {
         seq = PySequence_Fast(argv, "header['argv'] must be a sequence of str");
         if (!seq)
@@ -142,12 +165,16 @@ static int fill_header(ft_header *h, PyObject *d, const char *mode, PyObject *ke
             goto out;
     }
     h->format_version = FT_FORMAT_VERSION;
+    h->format_minor = FT_FORMAT_MINOR;
     h->clock = FT_CLOCK_NAME;
     h->clock_resolution_ns = clock_getres(FT_CLOCK, &res) == 0
         ? (uint64_t)res.tv_sec * 1000000000u + (uint64_t)res.tv_nsec : 1;
     h->start_ns = ft_clock_now();
     read_anchor(&h->anchor_ns, &h->wall_anchor_ns);
-    h->backend = FT_BACKEND_NAME;
+    /* Chosen now, installed by start() once the header is written (backend.h). */
+    h->backend = (char *)ft_backend_choose(strcmp(mode, "all") == 0);
+    if (!h->backend)
+        goto out;
     h->mode = (char *)mode;
     rc = 0;
 out:
@@ -174,10 +201,13 @@ static void atfork_child(void)
     /* The child inherits the hooks and the parent's buffers; writing those would duplicate
      * the parent's events in its file. Recording stops here; stop() (or the next start())
      * in the child removes the hooks and frees the buffers. */
-    if (!ft_g.active)
+    if (!ft_g.active && !ft_ending_pending())
         return;
-    ft_g.active = 0;
-    ft_g.forked = 1;
+    if (ft_g.active) {
+        ft_g.active = 0;
+        ft_g.forked = 1;
+    }
+    ft_ending_forget();
     ft_writer_abandon();
 }
 
@@ -206,7 +236,7 @@ static PyObject *start(PyObject *module, PyObject *args, PyObject *kwargs)
                                      PyUnicode_FSConverter, &path, &PyDict_Type, &header,
                                      &mode, &buffer_size, &level))
         return NULL;
-    if (ft_g.active) {
+    if (ft_g.active || ft_ending_pending()) {
         PyErr_SetString(PyExc_RuntimeError, "functiontrace: already recording");
         goto out;
     }
@@ -265,7 +295,7 @@ static PyObject *start(PyObject *module, PyObject *args, PyObject *kwargs)
     Py_INCREF(ret);
 out:
     if (!ret && opened) {
-        ft_writer_close(0, &ignored);
+        ft_writer_close(0, NULL, &ignored);
         unlink(PyBytes_AS_STRING(path));
     }
     PyMem_Free(h.argv);
@@ -274,10 +304,80 @@ out:
     return ret;
 }
 
-static PyObject *stop(PyObject *module, PyObject *unused)
+/* The trailer's optional fields from stop()'s arguments; -1 with an exception set. */
+static int parse_how(ft_trailer *how, const char *end_reason, PyObject *exit_status,
+                     PyObject *signo, const char *label)
 {
+    static const char *const reasons[] = { "exit", "os._exit", "exec", "signal", "stop" };
+    size_t i;
+
+    memset(how, 0, sizeof *how);
+    if (end_reason) {
+        for (i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+            if (strcmp(end_reason, reasons[i]) == 0)
+                break;
+        if (i == sizeof reasons / sizeof reasons[0]) {
+            PyErr_Format(PyExc_ValueError, "functiontrace: unknown end_reason %s", end_reason);
+            return -1;
+        }
+        how->end_reason = (char *)end_reason;
+    }
+    if (exit_status != Py_None) {
+        how->exit_status = PyLong_AsLongLong(exit_status);
+        if (how->exit_status == -1 && PyErr_Occurred())
+            return -1;
+        how->has_exit_status = 1;
+    }
+    if (signo != Py_None) {
+        how->signal = PyLong_AsUnsignedLongLong(signo);
+        if (how->signal == (uint64_t)-1 && PyErr_Occurred())
+            return -1;
+        how->has_signal = 1;
+    }
+    how->process_label = (char *)label;
+    return 0;
+}
+
+static PyObject *stop(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = { "end_reason", "exit_status", "signal", "process_label", NULL };
+    const char *end_reason = NULL, *label = NULL;
+    PyObject *exit_status = Py_None, *signo = Py_None;
+    ft_writer_stats s;
+    ft_trailer how;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|z$OOz:stop", kwlist, &end_reason,
+                                     &exit_status, &signo, &label) ||
+        parse_how(&how, end_reason, exit_status, signo, label))
+        return NULL;
+    if (ft_g.forked) {
+        ft_backend_uninstall();
+        discard_session();
+        Py_RETURN_NONE;
+    }
+    if (ft_g.active) {
+        ft_g.active = 0;
+        ft_backend_uninstall();
+        ft_tstate_flush_all();
+        ft_writer_close(ft_clock_now(), &how, &s);
+        discard_session();
+    } else if (ft_ending_pending()) {
+        /* Stopped at exit already; this stop() knows how the process really ends. */
+        ft_ending_finish(&how, &s);
+    } else {
+        Py_RETURN_NONE;
+    }
+    return stats_dict(&s);
+}
+
+static PyObject *stop_at_exit(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = { "process_label", NULL };
+    const char *label = NULL;
     ft_writer_stats s;
 
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|z:stop_at_exit", kwlist, &label))
+        return NULL;
     if (ft_g.forked) {
         ft_backend_uninstall();
         discard_session();
@@ -288,9 +388,67 @@ static PyObject *stop(PyObject *module, PyObject *unused)
     ft_g.active = 0;
     ft_backend_uninstall();
     ft_tstate_flush_all();
-    ft_writer_close(ft_clock_now(), &s);
+    if (ft_ending_defer(ft_clock_now(), label)) {
+        /* No memory to keep the label: write the trailer now, without a status. */
+        ft_trailer how;
+        memset(&how, 0, sizeof how);
+        how.end_reason = "exit";
+        ft_writer_close(ft_clock_now(), &how, &s);
+    } else {
+        ft_writer_get_stats(&s);
+    }
     discard_session();
     return stats_dict(&s);
+}
+
+static PyObject *wait_at_exit(PyObject *module, PyObject *args)
+{
+    int fd, pid;
+
+    if (!PyArg_ParseTuple(args, "ii:wait_at_exit", &fd, &pid))
+        return NULL;
+    if (!ft_ending_pending()) {
+        PyErr_SetString(PyExc_RuntimeError, "functiontrace: no trailer pending");
+        return NULL;
+    }
+    if (ft_ending_wait_for(fd, pid)) {
+        PyErr_SetString(PyExc_ValueError, "functiontrace: too many helpers");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *catch_signals_at_exit(PyObject *module, PyObject *arg)
+{
+    PyObject *seq = PySequence_Fast(arg, "catch_signals_at_exit() takes a sequence of ints");
+    int sigs[16];
+    Py_ssize_t n;
+
+    if (!seq)
+        return NULL;
+    n = PySequence_Fast_GET_SIZE(seq);
+    if (n > (Py_ssize_t)(sizeof sigs / sizeof sigs[0])) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "functiontrace: too many signals");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long v = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
+        if (v == -1 && PyErr_Occurred()) {
+            Py_DECREF(seq);
+            return NULL;
+        }
+        if (v <= 0 || v >= NSIG) {
+            Py_DECREF(seq);
+            PyErr_Format(PyExc_ValueError, "functiontrace: bad signal number %ld", v);
+            return NULL;
+        }
+        sigs[i] = (int)v;
+    }
+    Py_DECREF(seq);
+    if (ft_ending_catch_signals(sigs, (size_t)n))
+        return PyErr_SetFromErrno(PyExc_OSError);
+    Py_RETURN_NONE;
 }
 
 static PyObject *flush(PyObject *module, PyObject *unused)
@@ -312,6 +470,39 @@ static PyObject *stats(PyObject *module, PyObject *unused)
     return stats_dict(&s);
 }
 
+/* ---- signal guards (sigguard.h) ---- */
+
+static PyObject *guard_signal(PyObject *module, PyObject *args)
+{
+    int sig, on = 1;
+
+    if (!PyArg_ParseTuple(args, "i|p:guard_signal", &sig, &on))
+        return NULL;
+    if (!on) {
+        ft_sigguard_remove(sig);
+        Py_RETURN_NONE;
+    }
+    if (ft_sigguard_install(sig))
+        return PyErr_SetFromErrno(PyExc_OSError);
+    Py_RETURN_NONE;
+}
+
+static PyObject *signal_handled(PyObject *module, PyObject *arg)
+{
+    int sig = PyLong_AsLong(arg);
+
+    if (sig == -1 && PyErr_Occurred())
+        return NULL;
+    ft_sigguard_handled(sig);
+    Py_RETURN_NONE;
+}
+
+static PyObject *guards_after_fork(PyObject *module, PyObject *unused)
+{
+    ft_sigguard_after_fork();
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     { "start", (PyCFunction)(void (*)(void))start, METH_VARARGS | METH_KEYWORDS,
       "start(path, header, mode='all', *, buffer_size=0, compression_level=0)\n--\n\n"
@@ -321,11 +512,42 @@ static PyMethodDef methods[] = {
       "executable, argv, cwd, recorder; pid/ppid default to this process); the clock, "
       "backend and mode fields are filled here. mode: 'all' (Python and native calls) or "
       "'python'. 0 picks the default buffer size (bytes per thread) / zstd level." },
-    { "stop", stop, METH_NOARGS,
-      "stop()\n--\n\n"
+    { "stop", (PyCFunction)(void (*)(void))stop, METH_VARARGS | METH_KEYWORDS,
+      "stop(end_reason=None, *, exit_status=None, signal=None, process_label=None)\n--\n\n"
       "Remove the hooks, write every thread's buffered events and the trailer, close the "
-      "file. Returns the trailer counts as a dict, or None when not recording (or in a fork "
-      "child, where the inherited recording is discarded unwritten)." },
+      "file. The arguments are the trailer's optional fields (FORMAT.md 4.5; end_reason is "
+      "one of 'exit', 'os._exit', 'exec', 'signal', 'stop'). After stop_at_exit(), writes "
+      "the pending trailer with these fields instead. Returns the trailer counts as a dict, "
+      "or None when not recording (or in a fork child, where the inherited recording is "
+      "discarded unwritten)." },
+    { "stop_at_exit", (PyCFunction)(void (*)(void))stop_at_exit,
+      METH_VARARGS | METH_KEYWORDS,
+      "stop_at_exit(process_label=None)\n--\n\n"
+      "Remove the hooks and write every thread's buffered events, but keep the file open: "
+      "the trailer (end_reason 'exit' and the exit status) is written when the process "
+      "calls exit(), after the interpreter has finalised. A later stop() writes it now "
+      "instead. Returns the counts so far, or None when not recording." },
+    { "wait_at_exit", wait_at_exit, METH_VARARGS,
+      "wait_at_exit(fd, pid)\n--\n\n"
+      "After stop_at_exit(): at exit, after the trailer, close fd and wait (1 s at most for "
+      "all) for child pid, a helper that ends when that pipe closes." },
+    { "catch_signals_at_exit", catch_signals_at_exit, METH_O,
+      "catch_signals_at_exit(signals)\n--\n\n"
+      "After stop_at_exit(): until the process exits, these signals (which the caller has "
+      "just set to SIG_DFL) are caught in C, to write the pending trailer with "
+      "end_reason 'signal' before the process dies of them as it would have." },
+    { "guard_signal", guard_signal, METH_VARARGS,
+      "guard_signal(sig, on=True)\n--\n\n"
+      "Put a C guard in front of the Python-level handler just installed for sig (main "
+      "thread only): it notes a signal a fork child's interpreter would drop, nudges a main "
+      "thread blocked in C until the Python handler runs, and takes the default action if "
+      "it never does (record/sigguard.h). on=False removes it." },
+    { "signal_handled", signal_handled, METH_O,
+      "signal_handled(sig)\n--\n\nThe Python handler of sig runs: stop nudging." },
+    { "guards_after_fork", guards_after_fork, METH_NOARGS,
+      "guards_after_fork()\n--\n\n"
+      "In a fork child (after_in_child): the guards now belong to this process (until then "
+      "they take the default action), with new timers." },
     { "flush", flush, METH_NOARGS,
       "flush()\n--\n\nWrite every thread's buffered events now." },
     { "is_active", is_active, METH_NOARGS, "is_active()\n--\n\nTrue while recording." },
@@ -354,6 +576,10 @@ static int exec_module(PyObject *m)
     if (!atfork_registered) {
         if (pthread_atfork(NULL, NULL, atfork_child) != 0) {
             PyErr_SetString(PyExc_RuntimeError, "functiontrace: pthread_atfork failed");
+            return -1;
+        }
+        if (ft_ending_init()) {
+            PyErr_SetString(PyExc_RuntimeError, "functiontrace: on_exit failed");
             return -1;
         }
         atfork_registered = 1;

@@ -3,6 +3,7 @@
 #include "tstate.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
  * ~100 ns each, at thread start only. Threads that threading never hears of stop paying. */
 #define NAME_TRIES 256
 #define SENTINEL_NAME "functiontrace.thread"
+#define MAIN_THREAD_NAME "MainThread"
 
 __thread ft_tls_slot ft_tls __attribute__((tls_model("initial-exec")));
 
@@ -193,6 +195,13 @@ ft_tstate *ft_tstate_attach(void)
     ts->name_tries = NAME_TRIES;
     ts->need_sentinel = 1;
     ts->last_ns = ts->t0 = ft_clock_now();
+    /* The process's first thread (tid == pid on Linux; in a fork child, the thread that
+     * forked) is the interpreter's main thread: named so even when threading is never
+     * imported (a short child process). threading's own name wins once it is found. */
+    if (ts->tid == (uint64_t)getpid()) {
+        memcpy(ts->name, MAIN_THREAD_NAME, sizeof MAIN_THREAD_NAME - 1);
+        ts->name_len = sizeof MAIN_THREAD_NAME - 1;
+    }
     update_name(ts, 1);
     ts->next = registry;
     registry = ts;

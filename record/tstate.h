@@ -79,15 +79,19 @@ static inline ft_tstate *ft_tstate_current(void)
 }
 
 /* Record one event at time now. The clock of a push is re-read after a slow path, so that
- * writing a chunk is charged to the caller rather than to the function being entered. */
+ * writing a chunk is charged to the caller rather than to the function being entered. A time
+ * before the previous event's (ft_clock_fast re-anchored in between: clock.h) is taken as
+ * the previous event's, as FORMAT.md wants times that never decrease within a thread. */
 static inline void ft_tstate_put(ft_tstate *ts, int type, uint32_t fid, uint64_t now)
 {
     if (FT_UNLIKELY(ts->buf.len >= ts->limit)) {
         if (ft_tstate_make_room(ts))
             return;
         if (ft_rec_is_push(type))
-            now = ft_clock_now();
+            now = ft_clock_fast();
     }
+    if (FT_UNLIKELY(now < ts->last_ns))
+        now = ts->last_ns;
     ft_trace_put_event(&ts->buf, type, now - ts->last_ns, fid);
     ts->last_ns = now;
     ts->nevents++;

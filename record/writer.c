@@ -246,10 +246,15 @@ void ft_writer_flush_defs(void)
     pthread_mutex_unlock(&w.lock);
 }
 
-void ft_writer_close(uint64_t end_ns, ft_writer_stats *stats)
+void ft_writer_close(uint64_t end_ns, const ft_trailer *how, ft_writer_stats *stats)
 {
     ft_trailer t;
     ft_buf rec;
+
+    if (how)
+        t = *how;
+    else
+        memset(&t, 0, sizeof t);
 
     ft_buf_init(&rec);
     pthread_mutex_lock(&w.lock);
@@ -286,6 +291,47 @@ void ft_writer_close(uint64_t end_ns, ft_writer_stats *stats)
     reset_unlocked();
     pthread_mutex_unlock(&w.lock);
     ft_buf_fini(&rec);
+}
+
+int ft_writer_prepare_trailer(uint64_t end_ns, const ft_trailer *how, ft_buf *frame)
+{
+    ft_trailer t;
+    ft_buf rec;
+    int rc = -1;
+
+    ft_buf_init(&rec);
+    pthread_mutex_lock(&w.lock);
+    if (w.fd < 0 || w.failed)
+        goto out;
+    t = *how;
+    t.end_ns = end_ns;
+    t.events = w.stats.events;
+    t.chunks = w.stats.chunks;
+    t.dropped_events = w.stats.dropped_events;
+    t.functions = w.stats.functions;
+    frame->len = 0;
+    if (ft_trace_put_trailer(&rec, &t) == 0 &&
+        ft_frame_compress(w.cctx, w.level, rec.ptr, rec.len, frame) == 0)
+        rc = 0;
+out:
+    pthread_mutex_unlock(&w.lock);
+    ft_buf_fini(&rec);
+    return rc;
+}
+
+void ft_writer_put_frame_signal_safe(const uint8_t *p, size_t n)
+{
+    int fd = w.fd;
+
+    while (fd >= 0 && n > 0) {
+        ssize_t r = write(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return;
+        p += r;
+        n -= (size_t)r;
+    }
 }
 
 void ft_writer_abandon(void)

@@ -60,8 +60,22 @@ void ft_writer_drop(uint64_t nevents);
 void ft_writer_flush_defs(void);
 
 /* Write pending definitions and the trailer, close the file, and fill *stats. Safe to call
- * when the writer is not open (fills zeros). */
-void ft_writer_close(uint64_t end_ns, ft_writer_stats *stats);
+ * when the writer is not open (fills zeros). how, if not NULL, gives the trailer's optional
+ * fields (end_reason, exit_status, signal, process_label; FORMAT.md §4.5); its counts and
+ * end_ns are ignored: the writer fills those. The strings are only read. Takes no Python
+ * object: it also runs at process exit, after the interpreter is gone. */
+void ft_writer_close(uint64_t end_ns, const ft_trailer *how, ft_writer_stats *stats);
+
+/* Encode and compress, now, the trailer frame ft_writer_close would write (counters as they
+ * are; how as for ft_writer_close) into frame, without writing it: for a process that may
+ * have to append it from a signal handler (ft_writer_put_frame_signal_safe). Returns 0, or
+ * -1 when the writer is not open, has failed, or is out of memory. */
+int ft_writer_prepare_trailer(uint64_t end_ns, const ft_trailer *how, ft_buf *frame);
+
+/* Async-signal-safe: append n bytes (a frame from ft_writer_prepare_trailer) with write(2)
+ * alone: no lock, no allocation, no state change. For a process about to die of a signal,
+ * while the writer holds no partial write: only once its last events are written. */
+void ft_writer_put_frame_signal_safe(const uint8_t *p, size_t n);
 
 /* In a fork child: forget the parent's file without writing to it (the descriptor is
  * closed, pending data discarded). Runs in an atfork handler: no locks taken. */

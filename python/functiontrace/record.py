@@ -9,27 +9,27 @@ everything after it belongs to the program. Options:
 
 The program runs as ``__main__`` the way ``python`` would run it: same ``sys.argv``,
 ``sys.path[0]``, ``__file__``, module globals, output, exit status and traceback. The trace
-is ``DIR/<run id>/<pid>.ftrace`` (FORMAT.md); the run directory is exported to children as
-``FUNCTIONTRACE_RUN_DIR``.
+is ``DIR/<run id>/<pid>.ftrace`` (FORMAT.md), and every Python process the program starts
+(fork, multiprocessing, subprocess, exec...) writes its own file beside it: see
+``functiontrace._process`` for how the run reaches them and how each trace ends.
 
 Recording stops at interpreter exit, after non-daemon threads have been joined and the
 program's own atexit handlers have run; daemon threads still running are written out then.
-This module is the policy; ``functiontrace._functiontrace`` is the mechanism.
+This module is the command line; ``functiontrace._process`` is the policy of a traced
+process and ``functiontrace._functiontrace`` the mechanism.
 """
 
 import argparse
-import atexit
 import builtins
 import os
 import sys
-import threading
 import time
 import types
 
 from functiontrace import __version__
-from functiontrace import _functiontrace as _ft
+from functiontrace import _process
+from functiontrace._process import RUN_DIR_ENV  # noqa: F401 (part of this module's API)
 
-RUN_DIR_ENV = "FUNCTIONTRACE_RUN_DIR"
 DEFAULT_OUTPUT = "traces"
 
 _USAGE = "python -m functiontrace.record [-o DIR] [--mode all|python] [-q] " \
@@ -107,67 +107,17 @@ def _run_id():
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-%d" % os.getpid()
 
 
-def _header(run_id, argv):
-    impl = sys.implementation.name
-    return {
-        "run_id": run_id,
-        "pid": os.getpid(),
-        "ppid": os.getppid(),
-        "hostname": os.uname().nodename,
-        "python_version": sys.version.split()[0],
-        "python_implementation": {"cpython": "CPython", "pypy": "PyPy"}.get(impl, impl),
-        "executable": sys.executable or "",
-        "argv": list(argv),
-        "cwd": os.getcwd(),
-        "recorder": "functiontrace " + __version__,
-    }
-
-
 def start(run_dir, argv, mode="all"):
-    """Start recording this process into run_dir (which must exist); returns the trace's
-    path. <pid>.ftrace, or <pid>.<n>.ftrace with the smallest free n (FORMAT.md §1)."""
-    pid = os.getpid()
-    header = _header(os.path.basename(os.path.normpath(run_dir)), argv)
-    n = 0
-    while True:
-        name = "%d.ftrace" % pid if n == 0 else "%d.%d.ftrace" % (pid, n)
-        path = os.path.join(run_dir, name)
-        try:
-            _ft.start(path, header, mode)
-            break
-        except FileExistsError:
-            n += 1
-    if _ft.BACKEND == "setprofile":
-        # Threads started from now on install the hook themselves (their first event
-        # included); the ones running now got it from start().
-        threading.setprofile(_ft.thread_hook)
-    return path
+    """Start recording this process into run_dir (which must exist) as the run's root;
+    returns the trace's path (see functiontrace._process.start)."""
+    return _process.start(run_dir, argv, mode, "run")
 
 
 def stop():
-    """Stop recording; returns the trailer's counts, or None if nothing was recording
-    (or this is a fork child of a recording process, whose inherited trace is dropped)."""
-    if _ft.BACKEND == "setprofile":
-        threading.setprofile(None)
-    return _ft.stop()
-
-
-def _stop_at_exit(path, quiet):
-    stats = stop()
-    if stats is None or quiet:
-        return
-    msg = "functiontrace: trace written to %s" % path
-    if stats["dropped_events"]:
-        msg += " (%d events dropped)" % stats["dropped_events"]
-    # Straight to fd 2: the program may have replaced or closed sys.stderr by now.
-    try:
-        sys.stderr.flush()
-    except Exception:
-        pass
-    try:
-        os.write(2, (msg + "\n").encode("utf-8", "replace"))
-    except OSError:
-        pass
+    """Stop recording (trailer end_reason "stop"); returns the trailer's counts, or None
+    if nothing was recording (or this is a fork child of a recording process, whose
+    inherited trace is dropped)."""
+    return _process.end("stop")
 
 
 # ---- running the target as __main__ ----
@@ -299,6 +249,10 @@ def main(argv=None):
     propagate (SystemExit as is, others with the recorder's frames hidden from the
     printed traceback), so that the interpreter ends the process as it would have."""
     opts, target = _parse(sys.argv[1:] if argv is None else argv)
+    if _process.recording():
+        # A traced program ran the recorder: this process was joining the outer run as a
+        # child; it records its own run instead, as it would untraced.
+        _process.end("stop")
     run_id = _run_id()
     run_dir = os.path.abspath(os.path.join(opts.output, run_id))
 
@@ -315,14 +269,14 @@ def main(argv=None):
         os.makedirs(run_dir, exist_ok=True)
     except OSError as e:
         sys.exit("functiontrace: cannot create %s: %s" % (run_dir, e.strerror))
-    os.environ[RUN_DIR_ENV] = run_dir
+    _process.export_run(run_dir, opts.mode, opts.quiet)
     try:
-        path = start(run_dir, target.header_argv(), opts.mode)
+        # Recording stops at exit (functiontrace._process), not in a finally here: threads
+        # the program leaves running are joined by the interpreter after this function
+        # returns, and their events belong in the trace.
+        start(run_dir, target.header_argv(), opts.mode)
     except (OSError, RuntimeError) as e:
         sys.exit("functiontrace: cannot record: %s" % e)
-    # atexit, not finally: threads the program leaves running are joined by the interpreter
-    # after this function returns, and their events belong in the trace.
-    atexit.register(_stop_at_exit, path, opts.quiet)
     try:
         run(*run_args)
     except SystemExit:

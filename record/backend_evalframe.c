@@ -1,0 +1,560 @@
+/* backend_evalframe.c — Python calls through a PEP 523 frame evaluator, every version.
+ *
+ * The interpreter hands every Python frame it is about to run to the interpreter's frame
+ * evaluator. Ours records the push, runs the frame with CPython's own evaluator, and records
+ * the pop: two events per frame with no frame object, no callback object, no argument
+ * tuple and no Python-level call in between, which is why mode "python" costs less here
+ * than through the profiling hooks (backend.c says where it is chosen). It cannot see
+ * native calls, so mode "all" never uses it.
+ *
+ * The slot is per interpreter: every thread is covered from the moment it is set,
+ * including threads already running and threads threading never saw. A frame evaluator
+ * also turns off 3.11+'s inlined Python-to-Python calls (ceval checks `eval_frame == NULL`
+ * before pushing a callee in place, and the specialised calls DEOPT_IF it is set), so every
+ * Python frame does come through here, at the price of a C-stack level per Python level:
+ * see "Recursion" below.
+ *
+ * Event mapping (FORMAT.md §4.4): a frame entered for the first time → CALL; a generator or
+ * coroutine frame entered again → RESUME; the evaluator returning a value → RETURN, or
+ * YIELD when the frame is suspended rather than finished; returning NULL (an exception
+ * leaving the frame) → UNWIND. How each version tells these apart:
+ *
+ *   ≤ 3.10  A frame is a PyFrameObject. f_lasti is -1 until its first instruction runs, so
+ *           f_lasti >= 0 on entry means a resumed generator (after `yield from`/`await` it
+ *           points just before the instruction that resumes, never back to -1). Suspended:
+ *           f_stacktop != NULL (3.8, 3.9: set only by a yield, cleared on entry), f_state ==
+ *           FRAME_SUSPENDED (3.10) — what genobject.c itself tests after each send.
+ *   3.11+   A frame is a _PyInterpreterFrame. Calling a generator function runs a frame
+ *           that only executes RETURN_GENERATOR (it copies itself into the new generator
+ *           and returns it): not recorded, as neither profiling backend reports it. A
+ *           generator's own frame (owner FRAME_OWNED_BY_GENERATOR) has not started while
+ *           its last instruction lies before the first RESUME (_co_firsttraceable; the
+ *           RETURN_GENERATOR/POP_TOP prefix); every yield lies after it. Suspended:
+ *           gi_frame_state < FRAME_EXECUTING (FRAME_SUSPENDED, and 3.13's
+ *           FRAME_SUSPENDED_YIELD_FROM) — gen_send_ex2's own test.
+ *
+ * Only a frame whose push was recorded gets a pop, and only in the same recording: frames
+ * already running at start() are not seen leaving (FORMAT.md lets decoders ignore such
+ * pops anyway), and a stop()/start() inside a frame drops its pop rather than writing an id
+ * the new file never defined.
+ *
+ * Exceptions: the hook itself raises nothing, and a pending exception (the one throw()
+ * injects, or the one leaving the frame) is left as it is: the slow paths it may take
+ * (a thread's first event, a function's first sight, a full buffer) save and restore it.
+ *
+ * Another PEP 523 user (a debugger, a JIT) keeps its evaluator: backend.c only installs
+ * this one over CPython's default, and uninstalling restores the slot only if it still
+ * holds ours. If someone stacked their evaluator on top of ours meanwhile, ours stays in
+ * their chain, inert (it records nothing while inactive). Because the slot held the
+ * default when we took it, we call _PyEval_EvalFrameDefault directly: a direct call, not
+ * an indirect one, on every Python call.
+ *
+ * Recursion: every Python level now costs a C-stack level (ceval → vectorcall → us →
+ * ceval), as it did before 3.11. 3.12+ charges each such entry against its C recursion
+ * limit (3.12.1: 1500 units, 2 per entry), which alone would make a recursion 750 deep
+ * raise RecursionError under the recorder: run() gives that charge back. The real C stack
+ * is guarded instead (3.11+, where untraced Python levels take none): once a thread is down
+ * to the last quarter of its stack, the next Python call through us is refused with
+ * CPython's own RecursionError (refuse()) — about 10000 levels on an 8 MiB stack, where the
+ * untraced program would only have met its recursion limit.
+ *
+ * 3.13 inlines one call without asking the frame evaluator: __init__ of simple classes,
+ * which sys.monitoring records instead (see "3.13: __init__" below). */
+
+/* The frame layouts (3.11+: pycore_frame.h) and, on 3.8, the interpreter state that holds
+ * the slot exist only in CPython's internal headers; this file alone sees them. */
+#define Py_BUILD_CORE 1
+
+#include "backend.h"
+
+#include <frameobject.h>
+#include <pthread.h>
+
+#if PY_VERSION_HEX >= 0x030B0000
+#include <internal/pycore_frame.h>
+#elif PY_VERSION_HEX < 0x03090000
+#include <internal/pycore_pystate.h>
+#endif
+
+#include "clock.h"
+#include "intern.h"
+#include "pyhelp.h"
+#include "tstate.h"
+
+#define GEN_FLAGS (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)
+
+static PyInterpreterState *owner_interp;
+
+/* ---- the hot path ---- */
+
+/* Record a push of code; 0 with *fid set, or -1 when nothing was recorded (and so no pop
+ * may be). */
+static inline int push(ft_tstate **tsp, int type, PyObject *code, PyObject *globals,
+                       uint32_t *fid)
+{
+    ft_tstate *ts = ft_tstate_current();
+
+    if (FT_UNLIKELY(!ts))
+        return -1;
+    if (FT_UNLIKELY(!ft_intern_code_known(code, fid)) &&
+        ft_intern_code_slow_globals(code, globals, fid))
+        return -1;
+    ft_tstate_put(ts, type, *fid, ft_clock_fast());
+    *tsp = ts;
+    return 0;
+}
+
+/* Record the pop matching a push of recording gen. ts stays valid while that recording
+ * goes on: thread states are only freed by stop()/start(), which end it. */
+static inline void pop(ft_tstate *ts, int type, uint32_t fid, uint32_t gen)
+{
+    uint64_t now = ft_clock_fast();
+
+    if (FT_LIKELY(ft_g.active && ft_g.gen == gen))
+        ft_tstate_put(ts, type, fid, now);
+}
+
+#if PY_VERSION_HEX >= 0x030B0000
+
+/* ---- 3.11+: the C stack ---- */
+
+/* Lowest address this thread's C stack may reach before a Python call through us is
+ * refused; 0 until known, 1 when it cannot be known (no guard). initial-exec: no
+ * __tls_get_addr on the hot path. */
+static __thread uintptr_t stack_floor __attribute__((tls_model("initial-exec")));
+
+/* What is left below the floor is for CPython's own C recursion (its counters assume they
+ * have the whole stack): a quarter of the stack (2 MiB of the usual 8 MiB: ~10000 Python
+ * levels fit above it), at least 64 KiB (half of a smaller stack). */
+static uintptr_t find_stack_floor(void)
+{
+    const size_t min_margin = 64u << 10;
+    pthread_attr_t attr;
+    size_t size, margin;
+    void *low;
+    int err;
+
+    if (pthread_getattr_np(pthread_self(), &attr))
+        return 1;
+    err = pthread_attr_getstack(&attr, &low, &size);
+    pthread_attr_destroy(&attr);
+    if (err || !low)
+        return 1;
+    margin = size / 4;
+    if (margin < min_margin)
+        margin = size / 2 < min_margin ? size / 2 : min_margin;
+    return (uintptr_t)low + margin;
+}
+
+static inline int stack_low(void)
+{
+    uintptr_t floor = stack_floor;
+
+    if (FT_UNLIKELY(!floor))
+        floor = stack_floor = find_stack_floor();
+    return FT_UNLIKELY((uintptr_t)__builtin_frame_address(0) < floor);
+}
+
+/* The C levels CPython 3.12+ charges each entry of _PyEval_EvalFrameDefault
+ * (PY_EVAL_C_STACK_UNITS in ceval.c). */
+#define EVAL_C_UNITS 2
+
+/* Run the frame with CPython's evaluator, giving back on 3.12+ the C-recursion charge of
+ * entering it (see "Recursion" at the top; the real stack is watched by stack_low). */
+static inline PyObject *run(PyThreadState *t, _PyInterpreterFrame *frame, int throwflag)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *res;
+
+    t->c_recursion_remaining += EVAL_C_UNITS;
+    res = _PyEval_EvalFrameDefault(t, frame, throwflag);
+    t->c_recursion_remaining -= EVAL_C_UNITS;
+    return res;
+#else
+    return _PyEval_EvalFrameDefault(t, frame, throwflag);
+#endif
+}
+
+/* The C stack is nearly used up by Python levels, each of which costs a C level through
+ * us: have CPython's evaluator refuse the frame with its own RecursionError (its recursion
+ * check runs before the frame's first instruction and unwinds the frame properly) rather
+ * than let the process die of a stack overflow that the untraced program would not have
+ * had. The counter is put back as it was, as after any call. */
+static PyObject *refuse(PyThreadState *t, _PyInterpreterFrame *frame, int throwflag)
+{
+    PyObject *res;
+#if PY_VERSION_HEX >= 0x030C0000
+    int saved = t->c_recursion_remaining;
+
+    t->c_recursion_remaining = 0;
+    res = _PyEval_EvalFrameDefault(t, frame, throwflag);
+    t->c_recursion_remaining = saved;
+#else
+    int saved = t->recursion_remaining;
+
+    t->recursion_remaining = 0;
+    res = _PyEval_EvalFrameDefault(t, frame, throwflag);
+    t->recursion_remaining = saved;
+#endif
+    return res;
+}
+
+/* ---- 3.11+: frames ---- */
+
+static inline PyCodeObject *code_of(_PyInterpreterFrame *frame)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return (PyCodeObject *)frame->f_executable;
+#else
+    return frame->f_code;
+#endif
+}
+
+/* Index of the code unit the frame resumes after (3.11, 3.12: prev_instr) or at (3.13:
+ * instr_ptr). */
+static inline Py_ssize_t last_index(_PyInterpreterFrame *frame, PyCodeObject *co)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return frame->instr_ptr - _PyCode_CODE(co);
+#else
+    return frame->prev_instr - _PyCode_CODE(co);
+#endif
+}
+
+#if PY_VERSION_HEX >= 0x030D0000
+static int init_is_monitored(PyCodeObject *co);
+#else
+#define init_is_monitored(co) 0
+#endif
+
+static PyObject *eval(PyThreadState *t, _PyInterpreterFrame *frame, int throwflag)
+{
+    PyCodeObject *co;
+    PyGenObject *gen = NULL;
+    PyObject *res;
+    ft_tstate *ts;
+    uint32_t fid, session;
+    int type = FT_REC_CALL;
+
+    if (FT_UNLIKELY(stack_low()))
+        return refuse(t, frame, throwflag);
+    if (FT_UNLIKELY(!ft_g.active))
+        return run(t, frame, throwflag);
+    co = code_of(frame);
+    if (frame->owner == FRAME_OWNED_BY_GENERATOR) {
+        gen = _PyFrame_GetGenerator(frame);
+        if (last_index(frame, co) > co->_co_firsttraceable)
+            type = FT_REC_RESUME;
+    } else if (!PyCode_Check(co) || (co->co_flags & GEN_FLAGS) || init_is_monitored(co)) {
+        return run(t, frame, throwflag);
+    }
+    if (push(&ts, type, (PyObject *)co, frame->f_globals, &fid))
+        return run(t, frame, throwflag);
+    session = ft_g.gen;
+    /* A thread-owned frame is popped and cleared by the time this returns: read nothing
+     * of it afterwards. A generator's frame lives inside the generator, which its caller
+     * holds. */
+    res = run(t, frame, throwflag);
+    if (!res)
+        type = FT_REC_UNWIND;
+    else if (gen && gen->gi_frame_state < FRAME_EXECUTING)
+        type = FT_REC_YIELD;
+    else
+        type = FT_REC_RETURN;
+    pop(ts, type, fid, session);
+    return res;
+}
+
+#else /* ≤ 3.10 */
+
+static inline int suspended(PyFrameObject *f)
+{
+#if PY_VERSION_HEX >= 0x030A0000
+    return f->f_state == FRAME_SUSPENDED;
+#else
+    return f->f_stacktop != NULL;
+#endif
+}
+
+#if PY_VERSION_HEX >= 0x03090000
+#define EVAL_ARGS PyThreadState *t, PyFrameObject *f, int throwflag
+#define EVAL_DEFAULT(t, f, throwflag) _PyEval_EvalFrameDefault(t, f, throwflag)
+#else
+#define EVAL_ARGS PyFrameObject *f, int throwflag
+#define EVAL_DEFAULT(t, f, throwflag) _PyEval_EvalFrameDefault(f, throwflag)
+#endif
+
+/* The frame object outlives this call: its caller (or its generator) holds it. */
+static PyObject *eval(EVAL_ARGS)
+{
+    PyObject *res;
+    ft_tstate *ts;
+    uint32_t fid, session;
+    int type;
+
+    if (FT_UNLIKELY(!ft_g.active))
+        return EVAL_DEFAULT(t, f, throwflag);
+    type = f->f_lasti >= 0 ? FT_REC_RESUME : FT_REC_CALL;
+    if (push(&ts, type, (PyObject *)f->f_code, f->f_globals, &fid))
+        return EVAL_DEFAULT(t, f, throwflag);
+    session = ft_g.gen;
+    res = EVAL_DEFAULT(t, f, throwflag);
+    pop(ts, !res ? FT_REC_UNWIND : suspended(f) ? FT_REC_YIELD : FT_REC_RETURN, fid, session);
+    return res;
+}
+
+#endif
+
+/* ---- 3.13: __init__ through sys.monitoring ---- */
+
+#if PY_VERSION_HEX >= 0x030D0000
+
+/* 3.13 pushes the __init__ frame of a simple class inline when it calls the class
+ * (CALL_ALLOC_AND_ENTER_INIT), and unlike every other inlined call it does not check for a
+ * frame evaluator first: once a call site is specialised, its __init__ never comes through
+ * here (3.14 checks). So on 3.13 every code object named __init__ is left to sys.monitoring:
+ * PY_START/PY_RETURN/PY_UNWIND for all code, and the callbacks return DISABLE for any other
+ * code, so that each location of it costs one callback, once. The frame evaluator skips
+ * __init__ code, so that no frame is recorded twice. We claim the profiler's tool id, as
+ * the monitoring backend does. */
+
+#include "events.h"
+
+#define TOOL_ID 2
+#define TOOL_NAME "functiontrace"
+
+static PyObject *s_init, *s_disable;
+static int tool_claimed;
+
+static int init_is_monitored(PyCodeObject *co)
+{
+    PyObject *name = co->co_name;
+
+    /* Names of code objects are interned, so the identity test almost always decides;
+     * the comparison covers a code object built by hand. */
+    return name == s_init || (PyUnicode_Check(name) && PyUnicode_GET_LENGTH(name) == 8 &&
+                              PyUnicode_CompareWithASCIIString(name, "__init__") == 0);
+}
+
+/* local: the event can be disabled where it fired (PY_UNWIND cannot). */
+static PyObject *init_event(int type, PyObject *const *args, Py_ssize_t nargs, int local)
+{
+    if (FT_LIKELY(nargs >= 1 && PyCode_Check(args[0]))) {
+        if (init_is_monitored((PyCodeObject *)args[0])) {
+            ft_events_code(type, args[0], NULL);
+        } else if (local) {
+            Py_INCREF(s_disable);
+            return s_disable;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_init_start(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    return init_event(FT_REC_CALL, args, nargs, 1);
+}
+
+static PyObject *on_init_return(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    return init_event(FT_REC_RETURN, args, nargs, 1);
+}
+
+static PyObject *on_init_unwind(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    return init_event(FT_REC_UNWIND, args, nargs, 0);
+}
+
+#define CB(name, fn) { name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, NULL }
+
+static struct init_callback {
+    const char *event;
+    PyMethodDef def;
+    long value;               /* the event's bit once registered, else 0 */
+} init_callbacks[] = {
+    { "PY_START", CB("_on_init_start", on_init_start), 0 },
+    { "PY_RETURN", CB("_on_init_return", on_init_return), 0 },
+    { "PY_UNWIND", CB("_on_init_unwind", on_init_unwind), 0 },
+};
+#define NINIT (sizeof init_callbacks / sizeof init_callbacks[0])
+
+/* Undo whatever init_monitor_start did. Keeps a pending exception; reports its own
+ * failures as unraisable. */
+static void init_monitor_stop(void)
+{
+    PyObject *mon, *r;
+    ft_exc_state exc;
+
+    if (!tool_claimed)
+        return;
+    ft_exc_save(&exc);
+    mon = PySys_GetObject("monitoring");   /* borrowed */
+    if (mon) {
+        r = PyObject_CallMethod(mon, "set_events", "ii", TOOL_ID, 0);
+        if (!r)
+            PyErr_WriteUnraisable(mon);
+        Py_XDECREF(r);
+        for (size_t i = 0; i < NINIT; i++) {
+            if (!init_callbacks[i].value)
+                continue;
+            r = PyObject_CallMethod(mon, "register_callback", "ilO", TOOL_ID,
+                                    init_callbacks[i].value, Py_None);
+            if (!r)
+                PyErr_WriteUnraisable(mon);
+            Py_XDECREF(r);
+            init_callbacks[i].value = 0;
+        }
+        /* Our DISABLEs would outlive the tool id: a profiler claiming it next (our own
+         * monitoring backend in mode "all") would miss those locations. This re-enables
+         * the disabled events of every tool, as documented for sys.monitoring. */
+        r = PyObject_CallMethod(mon, "restart_events", NULL);
+        if (!r)
+            PyErr_WriteUnraisable(mon);
+        Py_XDECREF(r);
+        r = PyObject_CallMethod(mon, "free_tool_id", "i", TOOL_ID);
+        if (!r)
+            PyErr_WriteUnraisable(mon);
+        Py_XDECREF(r);
+    } else {
+        PyErr_WriteUnraisable(NULL);
+    }
+    tool_claimed = 0;
+    ft_exc_restore(&exc);
+}
+
+/* 0, or -1 with an exception set and nothing left registered. */
+static int init_monitor_start(void)
+{
+    PyObject *mon, *events = NULL, *r;
+    long mask = 0;
+
+    if (!s_init && !(s_init = PyUnicode_InternFromString("__init__")))
+        return -1;
+    mon = PySys_GetObject("monitoring");   /* borrowed */
+    if (!mon) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "functiontrace: sys.monitoring is missing");
+        return -1;
+    }
+    if (!s_disable && !(s_disable = PyObject_GetAttrString(mon, "DISABLE")))
+        return -1;
+    r = PyObject_CallMethod(mon, "use_tool_id", "is", TOOL_ID, TOOL_NAME);
+    if (!r) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_RuntimeError, "functiontrace: sys.monitoring tool id %d "
+                         "(PROFILER) is already in use; another profiler is active in this "
+                         "process", TOOL_ID);
+        }
+        return -1;
+    }
+    Py_DECREF(r);
+    tool_claimed = 1;
+    events = PyObject_GetAttrString(mon, "events");
+    if (!events)
+        goto fail;
+    for (size_t i = 0; i < NINIT; i++) {
+        PyObject *bit = PyObject_GetAttrString(events, init_callbacks[i].event), *fn;
+        long value;
+
+        if (!bit)
+            goto fail;
+        value = PyLong_AsLong(bit);
+        Py_DECREF(bit);
+        if (value == -1 && PyErr_Occurred())
+            goto fail;
+        fn = PyCFunction_NewEx(&init_callbacks[i].def, NULL, NULL);
+        if (!fn)
+            goto fail;
+        r = PyObject_CallMethod(mon, "register_callback", "ilO", TOOL_ID, value, fn);
+        Py_DECREF(fn);
+        if (!r)
+            goto fail;
+        Py_DECREF(r);
+        init_callbacks[i].value = value;
+        mask |= value;
+    }
+    r = PyObject_CallMethod(mon, "set_events", "il", TOOL_ID, mask);
+    if (!r)
+        goto fail;
+    Py_DECREF(r);
+    Py_DECREF(events);
+    return 0;
+fail:
+    Py_XDECREF(events);
+    init_monitor_stop();
+    return -1;
+}
+
+#else
+static int init_monitor_start(void)
+{
+    return 0;
+}
+
+static void init_monitor_stop(void)
+{
+}
+#endif
+
+/* ---- installing ---- */
+
+#if PY_VERSION_HEX >= 0x03090000
+static _PyFrameEvalFunction get_slot(PyInterpreterState *interp)
+{
+    return _PyInterpreterState_GetEvalFrameFunc(interp);
+}
+
+static void set_slot(PyInterpreterState *interp, _PyFrameEvalFunction fn)
+{
+    /* 3.11+ stores the default as NULL (the fast test in ceval): setting the default back
+     * restores exactly the slot we found. */
+    _PyInterpreterState_SetEvalFrameFunc(interp, fn);
+}
+#else
+static _PyFrameEvalFunction get_slot(PyInterpreterState *interp)
+{
+    return interp->eval_frame;
+}
+
+static void set_slot(PyInterpreterState *interp, _PyFrameEvalFunction fn)
+{
+    interp->eval_frame = fn;
+}
+#endif
+
+static PyInterpreterState *current_interp(void)
+{
+    return PyThreadState_Get()->interp;
+}
+
+int ft_evalframe_available(void)
+{
+    return get_slot(current_interp()) == _PyEval_EvalFrameDefault;
+}
+
+int ft_evalframe_install(void)
+{
+    PyInterpreterState *interp = current_interp();
+
+    if (get_slot(interp) != _PyEval_EvalFrameDefault) {
+        PyErr_SetString(PyExc_RuntimeError, "functiontrace: another frame evaluator (PEP "
+                        "523) is installed in this interpreter");
+        return -1;
+    }
+    if (init_monitor_start())
+        return -1;
+    set_slot(interp, eval);
+    owner_interp = interp;
+    return 0;
+}
+
+void ft_evalframe_uninstall(void)
+{
+    if (!owner_interp)
+        return;
+    if (get_slot(owner_interp) == eval)
+        set_slot(owner_interp, _PyEval_EvalFrameDefault);
+    owner_interp = NULL;
+    init_monitor_stop();
+}
