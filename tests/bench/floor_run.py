@@ -12,6 +12,9 @@ MODE is one of
                      CALL, C_RETURN, C_RAISE. sys.monitoring covers every thread.
   monitoring-python  (3.12+) the same for Python events only: PY_START, PY_RESUME,
                      PY_RETURN, PY_YIELD, PY_UNWIND.
+  evalframe          an empty PEP 523 frame evaluator that calls CPython's default one:
+                     what the recorder's evalframe backend (mode python) pays before it
+                     records anything. Per interpreter: every thread.
 
 The script then runs as __main__ (runpy), with sys.argv and sys.path[0] as `python script.py
 args` would give it. The extension _ftbench_floor is looked for in $FT_BENCH_FLOOR_DIR
@@ -23,7 +26,7 @@ import os
 import runpy
 import sys
 
-MODES = ("setprofile", "monitoring-all", "monitoring-python")
+MODES = ("setprofile", "monitoring-all", "monitoring-python", "evalframe")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -45,6 +48,9 @@ def install(mode, floor):
         import threading
         threading.setprofile(floor.thread_bootstrap)
         floor.install_setprofile()
+        return
+    if mode == "evalframe":
+        floor.install_evalframe()
         return
     mon = sys.monitoring
     events = mon.events

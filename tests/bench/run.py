@@ -14,8 +14,15 @@ workload in a fresh process, N times, and reports medians:
   floor-setprofile    an empty C PyEval_SetProfile hook (tests/bench/floor_run.py)
   floor-mon-all       3.12+: empty C sys.monitoring callbacks for Python and C calls
   floor-mon-python    3.12+: the same for Python events only
+  floor-evalframe     an empty PEP 523 frame evaluator (every version)
   ft-all, ft-python   python -m functiontrace.record --mode all|python; the modes are read
                       from the recorder's --help at run time, so modes it lacks are skipped
+  ft-python-prof      --mode python as it was before the frame evaluator: on the
+                      interpreter's profiling backend (setprofile up to 3.11, sys.monitoring
+                      3.12+; FUNCTIONTRACE_BACKEND) and with clock_gettime timestamps
+                      (FUNCTIONTRACE_CLOCK=exact): before/after in one run
+  ft-python-exact,    only when asked for (--config): ft-python and ft-all with
+  ft-all-exact        clock_gettime timestamps, to tell the TSC clock's share apart
 
 Times are what each workload measures around its main function (workloads/_harness.py).
 Repetitions are interleaved: each round runs every (interpreter, workload, configuration)
@@ -77,17 +84,27 @@ CONFIGS = [
     {"name": "floor-setprofile", "needs": "floor"},
     {"name": "floor-mon-all", "needs": "floor-monitoring"},
     {"name": "floor-mon-python", "needs": "floor-monitoring"},
+    {"name": "floor-evalframe", "needs": "floor"},
     {"name": "ft-all", "needs": "ft-mode-all"},
     {"name": "ft-python", "needs": "ft-mode-python"},
+    {"name": "ft-python-prof", "needs": "ft-mode-python"},
+    {"name": "ft-python-exact", "needs": "ft-mode-python", "default": False},
+    {"name": "ft-all-exact", "needs": "ft-mode-all", "default": False},
 ]
 CONFIG_NAMES = [c["name"] for c in CONFIGS]
+DEFAULT_CONFIGS = [c["name"] for c in CONFIGS if c.get("default", True)]
+# The recorder's mode of each functiontrace configuration.
+FT_MODES = {"ft-all": "all", "ft-python": "python", "ft-python-prof": "python",
+            "ft-python-exact": "python", "ft-all-exact": "all"}
 FLOOR_MODES = {"floor-setprofile": "setprofile", "floor-mon-all": "monitoring-all",
-               "floor-mon-python": "monitoring-python"}
+               "floor-mon-python": "monitoring-python", "floor-evalframe": "evalframe"}
 
 # Short column titles for the tables.
 SHORT = {"untraced": "untraced", "cProfile": "cProfile", "floor-setprofile": "floor-sp",
          "floor-mon-all": "floor-mon", "floor-mon-python": "floor-monpy",
-         "ft-all": "ft-all", "ft-python": "ft-python"}
+         "floor-evalframe": "floor-ef", "ft-all": "ft-all", "ft-python": "ft-python",
+         "ft-python-prof": "ft-py-prof", "ft-python-exact": "ft-py-exact",
+         "ft-all-exact": "ft-all-exact"}
 
 # --quick: enough to see that everything runs and roughly where it stands.
 QUICK_REPS, QUICK_SCALE = 3, 0.2
@@ -150,12 +167,13 @@ class Bench:
         else:
             skipped["floor"] = "_ftbench_floor not built in %s (make bench builds it)" % self.floor_dir
             skipped["floor-monitoring"] = skipped["floor"]
-        ext = subprocess.run([python, "-c", "import functiontrace._functiontrace"],
-                             env=env, capture_output=True, text=True)
+        ext = subprocess.run([python, "-c", "import functiontrace._functiontrace as ft; "
+                              "print(ft.BACKEND)"], env=env, capture_output=True, text=True)
         if ext.returncode != 0:
             why = "functiontrace._functiontrace does not import: %s" % last_line(ext.stderr)
             skipped["ft-mode-all"] = skipped["ft-mode-python"] = why
         else:
+            info["ft_backend"] = ext.stdout.strip()     # the profiling backend
             modes = self.recorder_modes(python, env)
             self.recorder_flags[python] = modes
             info["ft_modes"] = sorted(modes)
@@ -197,9 +215,19 @@ class Bench:
             return [p, "-m", "cProfile", "-o", os.devnull, script]
         if config in FLOOR_MODES:
             return [p, FLOOR_RUN, FLOOR_MODES[config], script]
-        mode = config[len("ft-"):]
+        mode = FT_MODES[config]
         flags = self.recorder_flags[py["path"]][mode]
         return [p, "-m", "functiontrace.record", "-o", trace_dir, "-q"] + flags + [script]
+
+    @staticmethod
+    def config_env(py, config):
+        """What a configuration adds to the environment: the backend and clock it pins."""
+        env = {}
+        if config == "ft-python-prof":
+            env["FUNCTIONTRACE_BACKEND"] = py["ft_backend"]
+        if config in ("ft-python-prof", "ft-python-exact", "ft-all-exact"):
+            env["FUNCTIONTRACE_CLOCK"] = "exact"
+        return env
 
     def run_once(self, py, workload, config):
         """Run one process; returns a sample dict, or None if it failed (recorded in
@@ -214,6 +242,7 @@ class Bench:
         shutil.rmtree(trace_dir, ignore_errors=True)
         env = self.child_env()
         env["FT_BENCH_RESULT"] = result_path
+        env.update(self.config_env(py, config))
         argv = self.command(py, config, script, trace_dir)
         code, wall, usage = spawn(argv, env, self.work, stderr_path)
         what = "%s %s %s" % (py["minor"], workload, config)
@@ -338,7 +367,8 @@ class Bench:
                          "quick": self.args.quick, "workloads": self.args.workload,
                          "configs": self.args.config},
             "pythons": [{k: py[k] for k in ("key", "minor", "path", "executable", "version",
-                                            "implementation", "configs", "skipped", "ft_modes")
+                                            "implementation", "configs", "skipped", "ft_modes",
+                                            "ft_backend")
                          if k in py}
                         for py in self.pythons],
             "results": results,
@@ -420,7 +450,7 @@ class Bench:
                 # A geomean over fewer workloads than the others is not comparable: none.
                 if ratios and len(ratios) == len(out["workloads"]):
                     out[into][config] = geomean(ratios)
-        for config in ("ft-all", "ft-python"):
+        for config in FT_MODES:
             cells = [row[config] for row in out["workloads"].values()
                      if "events" in row.get(config, {})]
             if cells:
@@ -710,8 +740,14 @@ def targets(py, r):
         extra = ""
         if "floor-mon-python" in g:
             extra = "; %.2f× the monitoring floor" % (g["ft-python"] / g["floor-mon-python"])
+        if "floor-evalframe" in g:
+            extra += "; %.2f× the evalframe floor" % (g["ft-python"] / g["floor-evalframe"])
         lines.append("ft-python = %.2f× untraced (target ≤ 1.3×)%s" % (g["ft-python"], extra))
-    for c in ("ft-all", "ft-python"):
+    if "ft-python-prof" in g:
+        lines.append("ft-python-prof (python mode as before the frame evaluator: %s, "
+                     "clock_gettime) = %.2f× untraced" % (py.get("ft_backend", "?"),
+                                                         g["ft-python-prof"]))
+    for c in FT_MODES:
         key = c + " bytes/event"
         if key in g:
             lines.append("%s: %.2f bytes/event (target ≤ 2)" % (c, g[key]))
@@ -732,8 +768,9 @@ def main(argv=None):
                     help="workload to run (repeatable; default all of %s)"
                     % ", ".join(all_workloads()))
     ap.add_argument("--config", action="append", metavar="NAME",
-                    help="configuration to run (repeatable; default all of %s)"
-                    % ", ".join(CONFIG_NAMES))
+                    help="configuration to run (repeatable; default %s; also %s)"
+                    % (", ".join(DEFAULT_CONFIGS),
+                       ", ".join(c for c in CONFIG_NAMES if c not in DEFAULT_CONFIGS)))
     ap.add_argument("--metric", choices=("cpu", "wall"), default="cpu",
                     help="what the ratios divide: the workload's CPU time (default; on a "
                     "shared machine wall time also counts waiting for a CPU) or wall time; "
@@ -748,7 +785,7 @@ def main(argv=None):
     args.python = args.python or default_pythons()
     known = all_workloads()
     args.workload = [w for ws in (args.workload or known) for w in ws.split(",")]
-    args.config = [c for cs in (args.config or CONFIG_NAMES) for c in cs.split(",")]
+    args.config = [c for cs in (args.config or DEFAULT_CONFIGS) for c in cs.split(",")]
     for w in args.workload:
         if w not in known:
             ap.error("no workload %r (have: %s)" % (w, ", ".join(known)))

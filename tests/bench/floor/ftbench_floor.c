@@ -10,13 +10,24 @@
  *   - monitoring_callback: an empty sys.monitoring callback (3.12+), a C function that takes
  *     any arguments and returns None. It never returns sys.monitoring.DISABLE: the recorder
  *     keeps every event, so the floor must pay for every event too.
+ *   - empty_eval: a PEP 523 frame evaluator that only calls CPython's default one (every
+ *     version): the price of the recorder's evalframe backend before it records anything,
+ *     mostly 3.11+'s Python-to-Python calls no longer being inlined.
  *
  * Which events are hooked, and for which threads, is policy and lives in floor_run.py; this
  * file holds only what has to be C. It is a benchmark tool: nothing in record/ or python/
  * uses it, and it is built into build/bench/, never into python/functiontrace/. */
+#include <patchlevel.h>
+#if PY_VERSION_HEX < 0x03090000
+/* 3.8 keeps the frame-evaluation slot in the interpreter state, an internal structure. */
+#define Py_BUILD_CORE 1
+#endif
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <frameobject.h> /* PyFrameObject, for the hook's signature (not in Python.h on 3.8) */
+#if PY_VERSION_HEX < 0x03090000
+#include <internal/pycore_pystate.h>
+#endif
 
 /* The legacy profile hook. Returning 0 says "no error"; everything else is ignored. */
 static int empty_profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
@@ -59,8 +70,42 @@ static PyObject *monitoring_callback(PyObject *module, PyObject *const *args, Py
     Py_RETURN_NONE;
 }
 
+/* The empty frame evaluator; the frame types are opaque here, only passed on. */
+#if PY_VERSION_HEX >= 0x030B0000
+static PyObject *empty_eval(PyThreadState *t, struct _PyInterpreterFrame *f, int throwflag)
+{
+    return _PyEval_EvalFrameDefault(t, f, throwflag);
+}
+#elif PY_VERSION_HEX >= 0x03090000
+static PyObject *empty_eval(PyThreadState *t, PyFrameObject *f, int throwflag)
+{
+    return _PyEval_EvalFrameDefault(t, f, throwflag);
+}
+#else
+static PyObject *empty_eval(PyFrameObject *f, int throwflag)
+{
+    return _PyEval_EvalFrameDefault(f, throwflag);
+}
+#endif
+
+PyDoc_STRVAR(install_evalframe_doc,
+"install_evalframe()\n\n"
+"Install the empty frame evaluator in the interpreter (every thread).");
+
+static PyObject *install_evalframe(PyObject *module, PyObject *unused)
+{
+    PyInterpreterState *interp = PyThreadState_Get()->interp;
+#if PY_VERSION_HEX >= 0x03090000
+    _PyInterpreterState_SetEvalFrameFunc(interp, empty_eval);
+#else
+    interp->eval_frame = empty_eval;
+#endif
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef floor_methods[] = {
     {"install_setprofile", install_setprofile, METH_NOARGS, install_setprofile_doc},
+    {"install_evalframe", install_evalframe, METH_NOARGS, install_evalframe_doc},
     {"thread_bootstrap", (PyCFunction)(void (*)(void))thread_bootstrap, METH_FASTCALL,
      thread_bootstrap_doc},
     {"monitoring_callback", (PyCFunction)(void (*)(void))monitoring_callback, METH_FASTCALL,
