@@ -29,14 +29,20 @@ def test_stdout_and_gzip_outputs(rec, tmp_path):
         assert json.load(f) == to_file
 
 
-def test_latest_run_is_converted(rec, tmp_path):
+def record_two_runs(rec, tmp_path, *second_args):
+    """Record two runs into traces/: first.py, then second.py, each calling a function
+    found only in it."""
     first = tmp_path / "first.py"
     first.write_text("def only_in_first():\n    pass\nonly_in_first()\n")
     second = tmp_path / "second.py"
     second.write_text("def only_in_second():\n    pass\nonly_in_second()\n")
     assert rec.record([first]).returncode == 0
     time.sleep(1.1)  # run ids have one-second resolution
-    assert rec.record([second]).returncode == 0
+    assert rec.record([second, *second_args]).returncode == 0
+
+
+def test_latest_run_is_converted(rec, tmp_path):
+    record_two_runs(rec, tmp_path)
     runs = sorted(p for p in (tmp_path / "traces").iterdir() if p.is_dir())
     assert len(runs) == 2
     names = set().union(*(t.names() for t in ffprofile.threads(rec.convert())))
@@ -83,13 +89,7 @@ def test_missing_input_and_usage(tmp_path):
 
 
 def test_list_and_run_selection(rec, tmp_path):
-    first = tmp_path / "first.py"
-    first.write_text("def only_in_first():\n    pass\nonly_in_first()\n")
-    second = tmp_path / "second.py"
-    second.write_text("def only_in_second():\n    pass\nonly_in_second()\n")
-    assert rec.record([first]).returncode == 0
-    time.sleep(1.1)  # run ids have one-second resolution
-    assert rec.record([second, "arg"]).returncode == 0
+    record_two_runs(rec, tmp_path, "arg")
     runs = sorted(p.name for p in (tmp_path / "traces").iterdir() if p.is_dir())
     res = convert("--list", tmp_path / "traces")
     assert res.returncode == 0, res.stderr
