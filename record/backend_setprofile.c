@@ -16,21 +16,29 @@
  * RETURN and its resumption as CALL (FORMAT.md allows it). In mode "all", C_CALL / C_RETURN /
  * C_EXCEPTION → CALL / RETURN / UNWIND; the interpreter reports these only for builtin
  * functions and methods, binding method descriptors first. */
+/* 3.11's frame object is opaque outside CPython's internal headers (pycore_frame.h);
+ * code_of reads it directly rather than through the exported PyFrame_GetCode. */
+#define Py_BUILD_CORE 1
+
 #include "backend.h"
 
 #ifdef FT_BACKEND_SETPROFILE
 
 #include <frameobject.h>
+#if PY_VERSION_HEX >= 0x030B0000
+#include <internal/pycore_frame.h>
+#endif
 
 #include "events.h"
 #include "pyhelp.h"
 
-static PyObject *code_of(PyFrameObject *frame)
+/* The frame's code, borrowed (the frame keeps it alive). Read from the struct on every
+ * version: PyFrame_GetCode (3.9+) is an out-of-line call with a reference to take and drop,
+ * twice per traced call. */
+static inline PyObject *code_of(PyFrameObject *frame)
 {
-#if PY_VERSION_HEX >= 0x03090000
-    PyCodeObject *code = PyFrame_GetCode(frame);
-    Py_DECREF(code);   /* the frame keeps it alive */
-    return (PyObject *)code;
+#if PY_VERSION_HEX >= 0x030B0000
+    return (PyObject *)frame->f_frame->f_code;
 #else
     return (PyObject *)frame->f_code;
 #endif

@@ -15,7 +15,9 @@
  * threading.setprofile. This file opens the file, reads the clock for the header, starts
  * and stops the hooks, and owns the two ends that Python cannot see:
  *
- * - fork: a pthread_atfork child handler abandons the inherited recording (its buffers hold
+ * - fork: the writer's compressor thread is ended before every fork (a child must not
+ *   inherit a process that looked multi-threaded to it, and 3.12+ warns about forking one),
+ *   and a pthread_atfork child handler abandons the inherited recording (its buffers hold
  *   the parent's events, its descriptor the parent's file) without writing anything; the
  *   Python side then starts the child's own trace.
  * - exit: stop_at_exit() (the last Python atexit handler) writes every event and removes
@@ -574,7 +576,7 @@ static int exec_module(PyObject *m)
         !st->s_name || !st->s_sentinel)
         return -1;
     if (!atfork_registered) {
-        if (pthread_atfork(NULL, NULL, atfork_child) != 0) {
+        if (pthread_atfork(ft_writer_before_fork, NULL, atfork_child) != 0) {
             PyErr_SetString(PyExc_RuntimeError, "functiontrace: pthread_atfork failed");
             return -1;
         }

@@ -106,28 +106,46 @@ static void set_limit(ft_tstate *ts)
     ts->limit = limit;
 }
 
-/* find: see update_name. */
-static void flush(ft_tstate *ts, int find)
+static void forget_buffer(ft_tstate *ts)
 {
-    if (!ts->base || ts->buf.len == 0)
-        return;
-    update_name(ts, find);
-    ft_writer_put_chunk(ts->base, FT_CHUNK_HEAD, ts->buf.len, ts->nevents, ts->tid, ts->seq,
-                        ts->t0, ts->name, ts->name_len);
-    ts->seq++;
-    ts->buf.len = 0;
-    ts->nevents = 0;
-    ts->t0 = ts->last_ns;
-}
-
-static void free_buffer(ft_tstate *ts)
-{
-    free(ts->base);
     ts->base = NULL;
     ts->buf.ptr = NULL;
     ts->buf.cap = 0;
     ts->buf.len = 0;
     ts->limit = 0;
+}
+
+static void free_buffer(ft_tstate *ts)
+{
+    free(ts->base);
+    forget_buffer(ts);
+}
+
+/* Hand the buffer's events to the writer, which takes the buffer over. find: see
+ * update_name. keep: the thread goes on recording; it gets a buffer back (a spare one, or
+ * none: make_room allocates), else it is left without one. */
+static void flush(ft_tstate *ts, int find, int keep)
+{
+    uint8_t *next;
+
+    if (!ts->base || ts->buf.len == 0)
+        return;
+    update_name(ts, find);
+    next = ft_writer_put_chunk(ts->base, FT_CHUNK_HEAD + ts->buf.cap, FT_CHUNK_HEAD,
+                               ts->buf.len, ts->nevents, ts->tid, ts->seq, ts->t0, ts->name,
+                               ts->name_len, keep);
+    ts->seq++;
+    ts->nevents = 0;
+    ts->t0 = ts->last_ns;
+    if (next) {
+        size_t cap = ts->buf.cap;
+        ts->base = next;
+        ts->buf.ptr = next + FT_CHUNK_HEAD;
+        ts->buf.cap = cap;
+        ts->buf.len = 0;
+    } else {
+        forget_buffer(ts);
+    }
 }
 
 /* Runs when the thread-state dict holding it is cleared: the thread is ending (or a native
@@ -142,7 +160,7 @@ static void sentinel_destructor(PyObject *cap)
     ft_exc_save(&exc);
     ts = PyCapsule_GetPointer(cap, SENTINEL_NAME);
     if (ts && ft_g.active && (uintptr_t)PyCapsule_GetContext(cap) == ft_g.gen) {
-        flush(ts, 0);
+        flush(ts, 0, 0);
         free_buffer(ts);
         Py_CLEAR(ts->thread);
         ts->need_sentinel = 1;
@@ -212,18 +230,17 @@ ft_tstate *ft_tstate_attach(void)
 
 int ft_tstate_make_room(ft_tstate *ts)
 {
-    if (!ts->base) {
-        if (alloc_buffer(ts)) {
-            ft_writer_drop(1);
-            return -1;
-        }
-    } else {
+    if (ts->base) {
         if (ts->name_tries > 0) {
             ts->name_tries--;
             update_name(ts, 1);
         }
         if (ts->buf.len >= full_limit(ts))
-            flush(ts, 1);
+            flush(ts, 1, 1);
+    }
+    if (!ts->base && alloc_buffer(ts)) {
+        ft_writer_drop(1);
+        return -1;
     }
     set_limit(ts);
     return 0;
@@ -232,7 +249,7 @@ int ft_tstate_make_room(ft_tstate *ts)
 void ft_tstate_flush_all(void)
 {
     for (ft_tstate *ts = registry; ts; ts = ts->next)
-        flush(ts, 1);
+        flush(ts, 1, 1);
     ft_writer_flush_defs();
 }
 

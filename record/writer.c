@@ -3,12 +3,33 @@
  * One writer per process. Each write() carries whole frames only, so that a reader of a file
  * that was cut (killed process) or truncated back after a failure sees whole frames plus at
  * most one partial frame at the end. The descriptor is opened with O_APPEND: a fork child
- * that inherits it (before it abandons it) cannot overwrite what the parent wrote. */
+ * that inherits it (before it abandons it) cannot overwrite what the parent wrote.
+ *
+ * The compressor thread. Compressing a chunk is the largest single cost of an event (~20 ns
+ * of it, zstd level 1, measured in `make bench`), and none of it needs the traced thread: a
+ * full chunk is handed over as a whole buffer, and one thread per process compresses and
+ * writes the queue in order while the program runs on. The traced thread gets a recycled
+ * buffer back and goes on. On a machine with a spare core this takes compression out of the
+ * program's wall time; its CPU time stays (the thread is part of the process).
+ *
+ * Ordering: the queue is FIFO and has one consumer, and each queued chunk carries the
+ * definitions pending when it was queued, so definitions still reach the file before any
+ * chunk that uses them. Bounds: at most QUEUE_MAX chunks wait; a thread that finds the queue
+ * full waits for room (it holds the GIL, which the compressor never needs), so memory stays
+ * at (threads + QUEUE_MAX + FREE_MAX) buffers however fast events come. Points where the
+ * file must be complete (flush, the trailer, close, stats) wait until the queue is empty.
+ * Without the thread (it could not be started, or FUNCTIONTRACE_WRITER=inline) chunks are
+ * compressed and written by the thread that filled them, as the queue's only consumer.
+ *
+ * Locking: w.lock guards the queue, the pending definitions and the counters. The file and
+ * the compressor's context belong to the consumer: the compressor thread while it runs (it
+ * compresses and writes without the lock), the lock holder otherwise. */
 #include "writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,29 +38,70 @@
 
 #include "ft_file.h"
 
-/* Above this many bytes of pending definitions (an import-heavy phase), they are written as
+/* Above this many bytes of pending definitions (an import-heavy phase), they are queued as
  * a block of their own right away rather than waiting for the next chunk. */
 #define DEFS_EAGER_BYTES (64u << 10)
+/* Chunks waiting for the compressor (1 MiB of 128 KiB chunks): several chunks' worth of
+ * slack for a burst of threads, little enough that a SIGKILL loses little. */
+#define QUEUE_MAX 8
+/* Spare buffers kept for reuse. */
+#define FREE_MAX 8
+
+#define WRITER_ENV "FUNCTIONTRACE_WRITER"
+
+/* One unit of work for the consumer: a block of definitions and/or a chunk. */
+typedef struct job {
+    struct job *next;
+    ft_buf defs;            /* FUNC records pending when the job was queued (may be empty) */
+    uint64_t defs_count;
+    uint8_t *base;          /* the chunk's buffer (owned), NULL for definitions alone */
+    size_t size;            /* its allocated size, for reuse */
+    const uint8_t *start;   /* CHUNK record followed by the events */
+    size_t n;
+    uint64_t nevents;
+} job;
+
+typedef struct spare {
+    struct spare *next;
+    size_t size;
+} spare;
 
 static struct {
     pthread_mutex_t lock;
+    pthread_cond_t work;    /* the queue got a job, or the thread must stop */
+    pthread_cond_t done;    /* the consumer finished a job */
     int fd;                 /* -1 when closed */
     int failed;             /* sticky: nothing more is written but the trailer */
     int level;
     char *path;             /* for the failure message */
     off_t good_size;        /* file size after the last successful write */
-    ZSTD_CCtx *cctx;
-    ft_buf defs;            /* FUNC records not yet in the file */
+    ZSTD_CCtx *cctx;        /* the lock holder's: header and trailer */
+    ZSTD_CCtx *jcctx;       /* the consumer's: jobs */
+    ft_buf defs;            /* FUNC records not yet queued */
     uint64_t defs_count;
-    ft_buf out;             /* the frames of one write() */
+    ft_buf out;             /* the frames of one job's write() */
     ft_buf scratch;         /* one CHUNK record */
+    job *head, *tail;       /* the queue */
+    unsigned queued;
+    int busy;               /* the compressor thread is working on a job it took */
+    int want_thread;        /* start the thread with the next job (lazily: a process that
+                               never fills a chunk never has one) */
+    int thread_on, stopping;
+    pthread_t thread;
+    spare *spares;
+    unsigned nspares;
     ft_writer_stats stats;
-} w = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+} w = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .work = PTHREAD_COND_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER,
+    .fd = -1,
+};
 
-static int write_all_unlocked(const uint8_t *p, size_t n)
+static int write_all(int fd, const uint8_t *p, size_t n)
 {
     while (n > 0) {
-        ssize_t r = write(w.fd, p, n);
+        ssize_t r = write(fd, p, n);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -69,56 +131,242 @@ static void fail_unlocked(const char *what, int err)
             what, w.path ? w.path : "trace", strerror(err));
 }
 
-/* Write w.out; on success it counts as good file content. */
-static int commit_out_unlocked(void)
+/* ---- buffers ---- */
+
+static void recycle_unlocked(uint8_t *base, size_t size)
 {
-    if (write_all_unlocked(w.out.ptr, w.out.len)) {
-        fail_unlocked("cannot write", errno);
-        return -1;
+    spare *s = (spare *)(void *)base;
+
+    if (!base)
+        return;
+    if (w.nspares >= FREE_MAX || size < sizeof *s) {
+        free(base);
+        return;
+    }
+    s->size = size;
+    s->next = w.spares;
+    w.spares = s;
+    w.nspares++;
+}
+
+static uint8_t *take_spare_unlocked(size_t size)
+{
+    for (spare **p = &w.spares; *p; p = &(*p)->next) {
+        spare *s = *p;
+        if (s->size == size) {
+            *p = s->next;
+            w.nspares--;
+            return (uint8_t *)s;
+        }
+    }
+    return NULL;
+}
+
+static void free_spares_unlocked(void)
+{
+    while (w.spares) {
+        spare *s = w.spares;
+        w.spares = s->next;
+        free(s);
+    }
+    w.nspares = 0;
+}
+
+/* ---- jobs ---- */
+
+static void free_job(job *j)
+{
+    ft_buf_fini(&j->defs);
+    free(j->base);
+    free(j);
+}
+
+/* Compress and write job j: its definitions then its chunk, in one write(). Consumer only;
+ * touches no shared state but the file and good_size (consumer's). Returns 0, or an errno
+ * value with *what saying which step failed. */
+static int run_job(job *j, const char **what)
+{
+    ft_status st = FT_OK;
+
+    w.out.len = 0;
+    if (j->defs.len)
+        st = ft_frame_compress(w.jcctx, w.level, j->defs.ptr, j->defs.len, &w.out);
+    if (!st && j->base)
+        st = ft_frame_compress(w.jcctx, w.level, j->start, j->n, &w.out);
+    if (st) {
+        *what = "cannot compress a frame of";
+        return st == FT_ENOMEM ? ENOMEM : EIO;
+    }
+    if (write_all(w.fd, w.out.ptr, w.out.len)) {
+        *what = "cannot write";
+        return errno ? errno : EIO;
     }
     w.good_size += (off_t)w.out.len;
-    w.out.len = 0;
     return 0;
 }
 
-static int compress_unlocked(const void *src, size_t n)
+/* Count job j's outcome and give its buffer back. */
+static void finish_job_unlocked(job *j, int err, const char *what)
 {
-    ft_status st = ft_frame_compress(w.cctx, w.level, src, n, &w.out);
-    if (st) {
-        fail_unlocked("cannot compress a frame of", st == FT_ENOMEM ? ENOMEM : EIO);
-        return -1;
+    if (err)
+        fail_unlocked(what, err);
+    if (err || w.failed) {
+        w.stats.dropped_events += j->nevents;
+    } else {
+        w.stats.functions += j->defs_count;
+        if (j->base) {
+            w.stats.events += j->nevents;
+            w.stats.chunks++;
+        }
     }
-    return 0;
+    recycle_unlocked(j->base, j->size);
+    j->base = NULL;
+    free_job(j);
 }
 
-/* Append the pending definitions to w.out as one block. They count as written only once
- * the caller's write succeeds, hence the separate commit below. */
-static int stage_defs_unlocked(void)
+/* Consumer without the thread: run j now, lock held. */
+static void run_inline_unlocked(job *j)
 {
-    if (w.defs.len == 0)
-        return 0;
-    return compress_unlocked(w.defs.ptr, w.defs.len);
+    const char *what = NULL;
+    int err = w.failed ? 0 : run_job(j, &what);
+    finish_job_unlocked(j, err, what);
 }
 
-static void defs_written_unlocked(void)
+static void *compressor_main(void *arg)
 {
-    w.stats.functions += w.defs_count;
+    (void)arg;
+    pthread_mutex_lock(&w.lock);
+    for (;;) {
+        job *j;
+        const char *what = NULL;
+        int err = 0;
+
+        while (!w.head && !w.stopping)
+            pthread_cond_wait(&w.work, &w.lock);
+        if (!w.head)
+            break;
+        j = w.head;
+        w.head = j->next;
+        if (!w.head)
+            w.tail = NULL;
+        w.queued--;
+        w.busy = 1;
+        if (!w.failed) {
+            pthread_mutex_unlock(&w.lock);
+            err = run_job(j, &what);
+            pthread_mutex_lock(&w.lock);
+        }
+        finish_job_unlocked(j, err, what);
+        w.busy = 0;
+        pthread_cond_broadcast(&w.done);
+    }
+    pthread_mutex_unlock(&w.lock);
+    return NULL;
+}
+
+/* Wait until every queued job is written. */
+static void drain_unlocked(void)
+{
+    while (w.thread_on && (w.head || w.busy))
+        pthread_cond_wait(&w.done, &w.lock);
+}
+
+static int thread_allowed(void)
+{
+    const char *v = getenv(WRITER_ENV);
+    return !(v && strcmp(v, "inline") == 0);
+}
+
+/* Start the compressor with every signal blocked: signals are for the program's threads
+ * (and a handler of ours must never run in the middle of a write of this one). */
+static void start_thread_unlocked(void)
+{
+    sigset_t all, old;
+
+    w.stopping = 0;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    w.thread_on = pthread_create(&w.thread, NULL, compressor_main, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!w.thread_on)
+        w.want_thread = 0;   /* inline from now on, without retrying at every chunk */
+}
+
+/* Drain the queue and end the thread; later jobs run inline. */
+static void stop_thread_unlocked(void)
+{
+    if (!w.thread_on)
+        return;
+    drain_unlocked();
+    w.stopping = 1;
+    pthread_cond_broadcast(&w.work);
+    pthread_mutex_unlock(&w.lock);
+    pthread_join(w.thread, NULL);
+    pthread_mutex_lock(&w.lock);
+    w.thread_on = 0;
+    w.stopping = 0;
+}
+
+/* Queue j (or run it at once without the thread). Waits for room when the queue is full. */
+static void submit_unlocked(job *j)
+{
+    if (!w.thread_on && w.want_thread)
+        start_thread_unlocked();
+    if (!w.thread_on) {
+        run_inline_unlocked(j);
+        return;
+    }
+    while (w.queued >= QUEUE_MAX && w.thread_on)
+        pthread_cond_wait(&w.done, &w.lock);
+    j->next = NULL;
+    if (w.tail)
+        w.tail->next = j;
+    else
+        w.head = j;
+    w.tail = j;
+    w.queued++;
+    pthread_cond_signal(&w.work);
+}
+
+/* A new job carrying the pending definitions (moved, not copied). NULL when out of memory. */
+static job *new_job_unlocked(void)
+{
+    job *j = calloc(1, sizeof *j);
+
+    if (!j)
+        return NULL;
+    j->defs = w.defs;
+    j->defs_count = w.defs_count;
+    ft_buf_init(&w.defs);
     w.defs_count = 0;
-    w.defs.len = 0;
+    return j;
 }
+
+/* ---- the writer ---- */
 
 static void reset_unlocked(void)
 {
+    while (w.head) {
+        job *j = w.head;
+        w.head = j->next;
+        free_job(j);
+    }
+    w.tail = NULL;
+    w.queued = 0;
+    w.busy = 0;
+    free_spares_unlocked();
     ft_buf_fini(&w.defs);
     ft_buf_fini(&w.out);
     ft_buf_fini(&w.scratch);
     w.defs_count = 0;
     ZSTD_freeCCtx(w.cctx);
-    w.cctx = NULL;
+    ZSTD_freeCCtx(w.jcctx);
+    w.cctx = w.jcctx = NULL;
     free(w.path);
     w.path = NULL;
     w.failed = 0;
     w.good_size = 0;
+    w.want_thread = 0;
 }
 
 int ft_writer_open(const char *path, const ft_header *h, int level)
@@ -139,7 +387,8 @@ int ft_writer_open(const char *path, const ft_header *h, int level)
     w.level = level;
     w.path = strdup(path);
     w.cctx = ZSTD_createCCtx();
-    if (!w.path || !w.cctx) {
+    w.jcctx = ZSTD_createCCtx();
+    if (!w.path || !w.cctx || !w.jcctx) {
         err = ENOMEM;
         goto out;
     }
@@ -153,7 +402,7 @@ int ft_writer_open(const char *path, const ft_header *h, int level)
         err = errno;
         goto out;
     }
-    if (write_all_unlocked(w.out.ptr, w.out.len)) {
+    if (write_all(w.fd, w.out.ptr, w.out.len)) {
         err = errno;
         close(w.fd);
         w.fd = -1;
@@ -162,6 +411,7 @@ int ft_writer_open(const char *path, const ft_header *h, int level)
     }
     w.good_size = (off_t)w.out.len;
     w.out.len = 0;
+    w.want_thread = thread_allowed();
     rc = 0;
 out:
     if (rc)
@@ -171,6 +421,21 @@ out:
     if (rc)
         errno = err;
     return rc;
+}
+
+/* Queue the pending definitions as a job of their own. */
+static void submit_defs_unlocked(void)
+{
+    job *j;
+
+    if (w.defs.len == 0)
+        return;
+    j = new_job_unlocked();
+    if (!j) {
+        fail_unlocked("out of memory for", ENOMEM);
+        return;
+    }
+    submit_unlocked(j);
 }
 
 void ft_writer_add_func(uint64_t fid, int kind, const char *name, size_t name_len,
@@ -186,46 +451,53 @@ void ft_writer_add_func(uint64_t fid, int kind, const char *name, size_t name_le
         goto out;
     }
     w.defs_count++;
-    if (w.defs.len >= DEFS_EAGER_BYTES) {
-        w.out.len = 0;
-        if (stage_defs_unlocked() == 0 && commit_out_unlocked() == 0)
-            defs_written_unlocked();
-    }
+    if (w.defs.len >= DEFS_EAGER_BYTES)
+        submit_defs_unlocked();
 out:
     pthread_mutex_unlock(&w.lock);
 }
 
-void ft_writer_put_chunk(uint8_t *base, size_t head, size_t len, uint64_t nevents,
-                         uint64_t tid, uint64_t seq, uint64_t t0,
-                         const char *name, size_t name_len)
+uint8_t *ft_writer_put_chunk(uint8_t *base, size_t size, size_t head, size_t len,
+                             uint64_t nevents, uint64_t tid, uint64_t seq, uint64_t t0,
+                             const char *name, size_t name_len, int want_buffer)
 {
-    uint8_t *start;
+    uint8_t *next = NULL;
     size_t n;
+    job *j;
 
     pthread_mutex_lock(&w.lock);
     if (w.fd < 0 || w.failed) {
         w.stats.dropped_events += nevents;
-        goto out;
+        goto keep;
     }
     w.scratch.len = 0;
-    if (ft_trace_put_chunk(&w.scratch, tid, seq, t0, name, name_len) || w.scratch.len > head) {
+    if (ft_trace_put_chunk(&w.scratch, tid, seq, t0, name, name_len) || w.scratch.len > head ||
+        !(j = new_job_unlocked())) {
         fail_unlocked("out of memory for", ENOMEM);
         w.stats.dropped_events += nevents;
-        goto out;
+        goto keep;
     }
     n = w.scratch.len;
-    start = base + head - n;
-    memcpy(start, w.scratch.ptr, n);
-    w.out.len = 0;
-    if (stage_defs_unlocked() || compress_unlocked(start, n + len) || commit_out_unlocked()) {
-        w.stats.dropped_events += nevents;
-        goto out;
-    }
-    defs_written_unlocked();
-    w.stats.events += nevents;
-    w.stats.chunks++;
-out:
+    memcpy(base + head - n, w.scratch.ptr, n);
+    j->base = base;
+    j->size = size;
+    j->start = base + head - n;
+    j->n = n + len;
+    j->nevents = nevents;
+    submit_unlocked(j);
+    if (want_buffer)
+        next = take_spare_unlocked(size);
     pthread_mutex_unlock(&w.lock);
+    return next;
+keep:
+    /* Nothing was queued: the caller's buffer is reused as it is. */
+    if (want_buffer) {
+        pthread_mutex_unlock(&w.lock);
+        return base;
+    }
+    recycle_unlocked(base, size);
+    pthread_mutex_unlock(&w.lock);
+    return NULL;
 }
 
 void ft_writer_drop(uint64_t nevents)
@@ -238,47 +510,52 @@ void ft_writer_drop(uint64_t nevents)
 void ft_writer_flush_defs(void)
 {
     pthread_mutex_lock(&w.lock);
-    if (w.fd >= 0 && !w.failed && w.defs.len) {
-        w.out.len = 0;
-        if (stage_defs_unlocked() == 0 && commit_out_unlocked() == 0)
-            defs_written_unlocked();
-    }
+    if (w.fd >= 0 && !w.failed)
+        submit_defs_unlocked();
+    drain_unlocked();
     pthread_mutex_unlock(&w.lock);
 }
 
-void ft_writer_close(uint64_t end_ns, const ft_trailer *how, ft_writer_stats *stats)
+/* The trailer of the file as it is now, compressed into *frame. */
+static int trailer_frame_unlocked(uint64_t end_ns, const ft_trailer *how, ft_buf *frame)
 {
     ft_trailer t;
     ft_buf rec;
+    int rc = -1;
 
     if (how)
         t = *how;
     else
         memset(&t, 0, sizeof t);
-
+    t.end_ns = end_ns;
+    t.events = w.stats.events;
+    t.chunks = w.stats.chunks;
+    t.dropped_events = w.stats.dropped_events;
+    t.functions = w.stats.functions;
     ft_buf_init(&rec);
+    if (ft_trace_put_trailer(&rec, &t) == 0 &&
+        ft_frame_compress(w.cctx, w.level, rec.ptr, rec.len, frame) == 0)
+        rc = 0;
+    ft_buf_fini(&rec);
+    return rc;
+}
+
+void ft_writer_close(uint64_t end_ns, const ft_trailer *how, ft_writer_stats *stats)
+{
     pthread_mutex_lock(&w.lock);
     if (w.fd < 0) {
         *stats = w.stats;
         pthread_mutex_unlock(&w.lock);
         return;
     }
-    w.out.len = 0;
-    if (!w.failed && w.defs.len) {
-        if (stage_defs_unlocked() == 0 && commit_out_unlocked() == 0)
-            defs_written_unlocked();
-    }
+    if (!w.failed)
+        submit_defs_unlocked();
+    stop_thread_unlocked();
     /* After a failure the trailer is still worth one try: the failure may have been
      * transient, and a trailer is the only place the dropped count can be read from. */
-    t.end_ns = end_ns;
-    t.events = w.stats.events;
-    t.chunks = w.stats.chunks;
-    t.dropped_events = w.stats.dropped_events;
-    t.functions = w.stats.functions;
     w.out.len = 0;
-    if (ft_trace_put_trailer(&rec, &t) == 0 &&
-        ft_frame_compress(w.cctx, w.level, rec.ptr, rec.len, &w.out) == 0) {
-        if (write_all_unlocked(w.out.ptr, w.out.len) == 0)
+    if (trailer_frame_unlocked(end_ns, how, &w.out) == 0) {
+        if (write_all(w.fd, w.out.ptr, w.out.len) == 0)
             w.good_size += (off_t)w.out.len;
         else if (!w.failed)
             fail_unlocked("cannot write the trailer of", errno);
@@ -290,32 +567,19 @@ void ft_writer_close(uint64_t end_ns, const ft_trailer *how, ft_writer_stats *st
     *stats = w.stats;
     reset_unlocked();
     pthread_mutex_unlock(&w.lock);
-    ft_buf_fini(&rec);
 }
 
 int ft_writer_prepare_trailer(uint64_t end_ns, const ft_trailer *how, ft_buf *frame)
 {
-    ft_trailer t;
-    ft_buf rec;
     int rc = -1;
 
-    ft_buf_init(&rec);
     pthread_mutex_lock(&w.lock);
-    if (w.fd < 0 || w.failed)
-        goto out;
-    t = *how;
-    t.end_ns = end_ns;
-    t.events = w.stats.events;
-    t.chunks = w.stats.chunks;
-    t.dropped_events = w.stats.dropped_events;
-    t.functions = w.stats.functions;
-    frame->len = 0;
-    if (ft_trace_put_trailer(&rec, &t) == 0 &&
-        ft_frame_compress(w.cctx, w.level, rec.ptr, rec.len, frame) == 0)
-        rc = 0;
-out:
+    drain_unlocked();
+    if (w.fd >= 0 && !w.failed) {
+        frame->len = 0;
+        rc = trailer_frame_unlocked(end_ns, how, frame);
+    }
     pthread_mutex_unlock(&w.lock);
-    ft_buf_fini(&rec);
     return rc;
 }
 
@@ -323,23 +587,22 @@ void ft_writer_put_frame_signal_safe(const uint8_t *p, size_t n)
 {
     int fd = w.fd;
 
-    while (fd >= 0 && n > 0) {
-        ssize_t r = write(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return;
-        p += r;
-        n -= (size_t)r;
-    }
+    if (fd >= 0)
+        (void)write_all(fd, p, n);
 }
 
 void ft_writer_abandon(void)
 {
-    /* The parent may have held the lock when it forked; only the forking thread survives,
-     * and it was inside no writer call (the GIL serialises them), but re-initialising costs
-     * nothing and removes the question. */
+    /* The parent may have held the lock when it forked (its compressor thread, which does
+     * not exist here, or another thread): every synchronisation object is made new. Only
+     * the forking thread survives and it was inside no writer call (the GIL serialises
+     * them). The queued jobs are the parent's: freed, never written. */
     pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.work, NULL);
+    pthread_cond_init(&w.done, NULL);
+    w.thread_on = 0;
+    w.stopping = 0;
+    w.want_thread = 0;
     if (w.fd >= 0)
         close(w.fd);
     w.fd = -1;
@@ -347,9 +610,17 @@ void ft_writer_abandon(void)
     memset(&w.stats, 0, sizeof w.stats);
 }
 
+void ft_writer_before_fork(void)
+{
+    pthread_mutex_lock(&w.lock);
+    stop_thread_unlocked();
+    pthread_mutex_unlock(&w.lock);
+}
+
 void ft_writer_get_stats(ft_writer_stats *stats)
 {
     pthread_mutex_lock(&w.lock);
+    drain_unlocked();
     *stats = w.stats;
     pthread_mutex_unlock(&w.lock);
 }

@@ -1,15 +1,17 @@
 /* writer.h — this process's trace file: frames, the order of definitions, write failures.
  *
- * The writer owns the file descriptor, one zstd context and the pending definitions (FUNC
- * records of functions seen since the last write). Every function takes the writer's mutex;
- * none calls into Python, so they may be called from hooks and need not hold the GIL
- * (they do today, which keeps the mutex uncontended).
+ * The writer owns the file descriptor, the zstd contexts, the pending definitions (FUNC
+ * records of functions seen since the last chunk) and the compressor thread that writes full
+ * chunks in the background (writer.c). Every function takes the writer's mutex; none calls
+ * into Python, so they may be called from hooks and need not hold the GIL (they do today).
+ * Those that report on the file (flush_defs, close, prepare_trailer, get_stats) first wait
+ * until every chunk handed over is written.
  *
  * Order of definitions (FORMAT.md §2): a FUNC record is added to the pending buffer before
- * the event that uses it is recorded, and every write of a chunk first writes all pending
- * definitions as a definitions block, in the same write(). So whichever thread's chunk
- * reaches the file first carries the definitions its events (and every other thread's
- * earlier-interned functions) need.
+ * the event that uses it is recorded, and every chunk takes all pending definitions along,
+ * written first as a definitions block in the same write(); chunks are written in the order
+ * they were handed over. So whichever thread's chunk reaches the file first carries the
+ * definitions its events (and every other thread's earlier-interned functions) need.
  *
  * Failures: the first failed write (disk full, I/O error) or failed compression makes the
  * writer sticky-failed: it truncates the file back to the end of the last whole frame, prints
@@ -44,19 +46,27 @@ void ft_writer_add_func(uint64_t fid, int kind, const char *name, size_t name_le
                         const char *module, size_t module_len,
                         const char *file, size_t file_len, uint64_t line);
 
-/* Write one chunk of thread tid: the caller's buffer holds `head` bytes of free space
- * followed by `len` bytes of encoded events (nevents of them). The CHUNK record is encoded
- * into the free space right before the events so that the block is compressed from one
- * contiguous range without copying the events. head must be at least FT_CHUNK_RECORD_MAX
- * plus the name's length. Pending definitions go out first, in the same write. */
-void ft_writer_put_chunk(uint8_t *base, size_t head, size_t len, uint64_t nevents,
-                         uint64_t tid, uint64_t seq, uint64_t t0,
-                         const char *name, size_t name_len);
+/* Hand over one chunk of thread tid. base (malloc'd, size bytes) holds `head` bytes of free
+ * space followed by `len` bytes of encoded events (nevents of them). The CHUNK record is
+ * encoded into the free space right before the events so that the block is compressed from
+ * one contiguous range without copying the events. head must be at least FT_CHUNK_RECORD_MAX
+ * plus the name's length. The pending definitions go with the chunk and reach the file first,
+ * in the same write.
+ *
+ * The writer takes base over: it is compressed and written later, by the compressor thread
+ * (or now, without one), then kept for reuse. When want_buffer is set the caller gets a
+ * buffer of the same size back for its next chunk, or NULL when none is spare (it allocates
+ * one); when nothing could be queued (the writer is closed or failed) that is base itself,
+ * its events counted as dropped. Waits while the queue is full. */
+uint8_t *ft_writer_put_chunk(uint8_t *base, size_t size, size_t head, size_t len,
+                             uint64_t nevents, uint64_t tid, uint64_t seq, uint64_t t0,
+                             const char *name, size_t name_len, int want_buffer);
 
 /* Count events that were recorded but could not be buffered (no memory). */
 void ft_writer_drop(uint64_t nevents);
 
-/* Write pending definitions now (a definitions block), if any. */
+/* Write pending definitions now (a definitions block), if any, and wait until everything
+ * handed over so far is in the file. */
 void ft_writer_flush_defs(void);
 
 /* Write pending definitions and the trailer, close the file, and fill *stats. Safe to call
@@ -80,6 +90,12 @@ void ft_writer_put_frame_signal_safe(const uint8_t *p, size_t n);
 /* In a fork child: forget the parent's file without writing to it (the descriptor is
  * closed, pending data discarded). Runs in an atfork handler: no locks taken. */
 void ft_writer_abandon(void);
+
+/* pthread_atfork prepare handler: write what is queued and end the compressor thread, so
+ * that the process forks with the threads the program made and no more (3.12+ warns when a
+ * process with several threads forks, and a child must not inherit a half-held lock). The
+ * thread starts again with the next chunk. */
+void ft_writer_before_fork(void);
 
 /* Current counters (for flush() and tests). */
 void ft_writer_get_stats(ft_writer_stats *stats);
