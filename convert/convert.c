@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "firefox.h"
+#include "info.h"
 #include "ft_buf.h"
 #include "jsonw.h"
 #include "lineage.h"
@@ -322,18 +323,12 @@ out:
     return st;
 }
 
-/* Bytes of JSON an event becomes in a profile, about: a Firefox sample (a time and a
- * stack index in two columns) takes 22-26 bytes, and an event ~1 byte of trace on disk
- * (README, Performance). A Chrome B/E event is longer still. */
-#define JSON_BYTES_PER_TRACE_BYTE 24
+/* Bytes of JSON one event becomes, about: a Firefox sample (a time and a stack index in
+ * two columns) took 28 bytes in a 12 M-event trace; a Chrome B or E event about 80. */
+#define JSON_BYTES_PER_EVENT 28
+#define CHROME_BYTES_PER_EVENT 80
 
-static uint64_t file_bytes(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-}
-
-/* Warn when the JSON output will be (before writing: estimated from the trace's size) or
+/* Warn when the JSON output will be (before writing: estimated from the trailers) or
  * is (after: `bytes`) larger than browsers open. A warning, not a problem: the output is
  * still written, the exit status unchanged, and -q does not hide it. Once per conversion:
  * *warned says whether it was given. */
@@ -344,7 +339,9 @@ static void warn_if_large(const ft_run *run, const ft_convert_opts *o, ft_report
     int before = run != NULL;
 
     for (size_t i = 0; run && i < run->nfiles; i++)
-        bytes += file_bytes(run->files[i]) * JSON_BYTES_PER_TRACE_BYTE;
+        bytes += ft_info_events(run->files[i]) *
+                 (o->format && strcmp(o->format, "chrome") == 0 ? CHROME_BYTES_PER_EVENT
+                                                                : JSON_BYTES_PER_EVENT);
     if (*warned || bytes <= limit)
         return;
     *warned = 1;

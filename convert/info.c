@@ -122,10 +122,12 @@ static void frame_record(file_info *fi, ZSTD_DStream *ds, const uint8_t *src, si
     }
 }
 
-/* Walk the frames of a mapped file. */
-static void walk_frames(file_info *fi, const uint8_t *base, size_t size, ZSTD_DStream *ds)
+/* Walk the frames of a mapped file. With `full`, look into every frame (threads and
+ * chunks); without, only into the last (the trailer, when the file is complete). */
+static void walk_frames(file_info *fi, const uint8_t *base, size_t size, ZSTD_DStream *ds,
+                        int full)
 {
-    size_t off = FT_SIGNATURE_SIZE;
+    size_t off = FT_SIGNATURE_SIZE, last = 0, last_n = 0;
 
     while (off < size) {
         size_t n = ZSTD_findFrameCompressedSize(base + off, size - off);
@@ -137,12 +139,17 @@ static void walk_frames(file_info *fi, const uint8_t *base, size_t size, ZSTD_DS
             return;
         }
         fi->frames++;
-        frame_record(fi, ds, base + off, n, fi->frames == 1);
+        if (full)
+            frame_record(fi, ds, base + off, n, fi->frames == 1);
+        last = off;
+        last_n = n;
         off += n;
     }
+    if (!full && fi->frames > 1)
+        frame_record(fi, ds, base + last, last_n, 0);
 }
 
-static void scan_file(file_info *fi, ZSTD_DStream *ds)
+static void scan_file(file_info *fi, ZSTD_DStream *ds, int full)
 {
     int fd = open(fi->proc.path, O_RDONLY);
     struct stat sb;
@@ -167,7 +174,7 @@ static void scan_file(file_info *fi, ZSTD_DStream *ds)
         fi->damage_at = FT_REPORT_NO_OFFSET;
         return;
     }
-    walk_frames(fi, map, (size_t)sb.st_size, ds);
+    walk_frames(fi, map, (size_t)sb.st_size, ds, full);
     munmap(map, (size_t)sb.st_size);
 }
 
@@ -288,7 +295,7 @@ ft_convert_result ft_convert_info(const ft_convert_opts *o, FILE *out, ft_report
         file_info *fi = &fis[i];
         if (ft_proc_read_header(&fi->proc))
             goto nomem;
-        scan_file(fi, ds);
+        scan_file(fi, ds, 1);
         procs[i] = &fi->proc;
     }
     qsort(procs, run.nfiles, sizeof *procs, cmp_start);
@@ -362,4 +369,22 @@ out:
     ZSTD_freeDStream(ds);
     ft_run_fini(&run);
     return res;
+}
+
+uint64_t ft_info_events(const char *path)
+{
+    file_info fi;
+    ZSTD_DStream *ds = ZSTD_createDStream();
+    uint64_t events;
+
+    memset(&fi, 0, sizeof fi);
+    ft_proc_init(&fi.proc, path);
+    ft_intmap_init(&fi.seen);
+    if (ds)
+        scan_file(&fi, ds, 0);
+    events = fi.proc.has_trailer ? fi.proc.trailer.events : fi.size;
+    ft_proc_fini(&fi.proc);
+    ft_intmap_fini(&fi.seen);
+    ZSTD_freeDStream(ds);
+    return events;
 }

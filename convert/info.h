@@ -21,4 +21,9 @@
  * FT_CONVERT_FAILED when nothing could be read. */
 ft_convert_result ft_convert_info(const ft_convert_opts *o, FILE *out, ft_report *r);
 
+/* Events in a trace file, from its trailer (reading only frame headers and the last
+ * frame); a file without a readable trailer counts its size in bytes, which is about its
+ * events (README, Performance). For estimates: 0 if unreadable. */
+uint64_t ft_info_events(const char *path);
+
 #endif

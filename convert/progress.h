@@ -2,7 +2,7 @@
  *
  * The line shows the share of the input bytes read, the file being read and the time
  * spent; it appears only once a conversion has taken PROGRESS_DELAY seconds (a quick one
- * prints nothing) and is rewritten in place (carriage return) a few times a second. The
+ * prints nothing; the environment variable FT_CONVERT_PROGRESS_DELAY overrides it) and is rewritten in place (carriage return) a few times a second. The
  * reader (proc.c) reports its offset through the ft_report hook; messages erase the line
  * before they print (report.c), and ft_progress_end erases it for good. Whether to show
  * it at all (a TTY, not -q) is main.c's decision. */
@@ -20,6 +20,7 @@ typedef struct ft_progress {
     uint64_t size;         /* bytes of the file being read */
     size_t file, nfiles;   /* its position, 1-based */
     double t0, last;       /* start, last line written (monotonic seconds) */
+    double delay;          /* PROGRESS_DELAY, or $FT_CONVERT_PROGRESS_DELAY */
 } ft_progress;
 
 /* Start showing progress of reading run's files on r (sets r's hook). */
