@@ -161,12 +161,9 @@ static ft_status write_thread(chrome_sink *s, const ft_tstream *ts)
 static ft_status ch_add(void *sv, ft_proc *p, const ft_ff_process *info, uint64_t base)
 {
     chrome_sink *s = sv;
-    int any = 0;
     ft_status st;
 
-    for (uint32_t i = 0; i < p->nthreads; i++)
-        any |= p->threads[i]->nsamples != 0;
-    if (!any)
+    if (!ft_sink_has_samples(p))
         return FT_OK;
     s->p = p;
     s->pid = ft_sink_int_pid(info->pid);

@@ -353,6 +353,16 @@ static void warn_if_large(const ft_run *run, const ft_convert_opts *o, ft_report
             (double)limit / 1e6);
 }
 
+int ft_convert_find_run(const ft_convert_opts *o, ft_run *run, ft_report *r)
+{
+    ft_status st = o->nmerge_inputs ? ft_run_merge(o->merge_inputs, o->nmerge_inputs,
+                                                   o->run_ids, o->nrun_ids, run, r)
+                                    : ft_run_find(o->input, o->run_id, run, r);
+    if (st == FT_ENOMEM)
+        ft_report_problem(r, NULL, FT_REPORT_NO_OFFSET, "out of memory");
+    return st != FT_OK;
+}
+
 ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_stats *stats)
 {
     ft_convert_result res = FT_CONVERT_FAILED;
@@ -378,14 +388,8 @@ ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_
     }
     if (out.filter && !ft_filter_active(out.filter))
         out.filter = NULL;
-    st = o->nmerge_inputs ? ft_run_merge(o->merge_inputs, o->nmerge_inputs, o->run_ids,
-                                         o->nrun_ids, &run, r)
-                          : ft_run_find(o->input, o->run_id, &run, r);
-    if (st) {
-        if (st == FT_ENOMEM)
-            ft_report_problem(r, NULL, FT_REPORT_NO_OFFSET, "out of memory");
+    if (ft_convert_find_run(o, &run, r))
         return FT_CONVERT_FAILED;
-    }
     if ((st = run_procs_load(&rp, &run, r)))
         goto out;
     /* meta.arguments: the command of the run, the first process. */

@@ -53,6 +53,11 @@ typedef struct ft_convert_stats {
     double seconds;
 } ft_convert_stats;
 
+struct ft_run;
+/* The trace files o names (input and run_id, or merge_inputs and run_ids), problems
+ * reported to r: 0, or nonzero when there is nothing to read. */
+int ft_convert_find_run(const ft_convert_opts *o, struct ft_run *run, ft_report *r);
+
 /* Convert; every problem and note goes to r. stats may be NULL. */
 ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_stats *stats);
 

@@ -271,16 +271,9 @@ ft_convert_result ft_convert_info(const ft_convert_opts *o, FILE *out, ft_report
     size_t complete = 0, readable = 0, nhosts = 0;
     const char *hosts[8];
     int64_t wall0 = 0;
-    ft_status st;
 
-    st = o->nmerge_inputs ? ft_run_merge(o->merge_inputs, o->nmerge_inputs, o->run_ids,
-                                         o->nrun_ids, &run, r)
-                          : ft_run_find(o->input, o->run_id, &run, r);
-    if (st) {
-        if (st == FT_ENOMEM)
-            ft_report_problem(r, NULL, FT_REPORT_NO_OFFSET, "out of memory");
+    if (ft_convert_find_run(o, &run, r))
         return FT_CONVERT_FAILED;
-    }
     fis = ft_malloc(run.nfiles * sizeof *fis);
     procs = ft_malloc(run.nfiles * sizeof *procs);
     ds = ZSTD_createDStream();

@@ -52,6 +52,15 @@ const ft_sink_ops *ft_sink_find(const char *name)
     return NULL;
 }
 
+int ft_sink_has_samples(const ft_proc *p)
+{
+    for (uint32_t i = 0; i < p->nthreads; i++) {
+        if (p->threads[i]->nsamples)
+            return 1;
+    }
+    return 0;
+}
+
 /* Linux pids stay below 2^22 (PID_MAX_LIMIT): "1234.n" becomes 1234 + n * 2^22. */
 uint64_t ft_sink_int_pid(const char *pid)
 {

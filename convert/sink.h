@@ -38,6 +38,9 @@ extern const ft_sink_ops ft_sink_firefox, ft_sink_chrome, ft_sink_summary;
 /* The sink of a --format name, or NULL. */
 const ft_sink_ops *ft_sink_find(const char *name);
 
+/* Has some thread of p samples to write? (Sinks write nothing for a process without.) */
+int ft_sink_has_samples(const ft_proc *p);
+
 /* Chrome trace events want an integer pid: the profile's pid string ("1234", or "1234.1"
  * for the second process of a reused pid) as one, unique in the output. */
 uint64_t ft_sink_int_pid(const char *pid);

@@ -232,12 +232,9 @@ out:
 static ft_status sm_add(void *sv, ft_proc *p, const ft_ff_process *info, uint64_t base)
 {
     summary_sink *s = sv;
-    int any = 0;
     ft_status st;
 
-    for (uint32_t i = 0; i < p->nthreads; i++)
-        any |= p->threads[i]->nsamples != 0;
-    if (!any)
+    if (!ft_sink_has_samples(p))
         return FT_OK;
     out(s, "%s== process %s: %s\n", s->nthreads ? "\n" : "", info->pid, info->name);
     for (uint32_t i = 0; i < p->nthreads; i++) {
