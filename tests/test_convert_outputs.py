@@ -348,6 +348,13 @@ def test_time_window(tmp_path):
     assert threads[(100, 101)] == [("B", "run", 3500), ("B", "time.sleep", 3500),
                                    ("E", "time.sleep", 3600), ("E", "run", 3600)]
     assert (200, 200) not in threads
+    # Open-ended windows; a window after every event leaves nothing, which is an error.
+    assert chrome_of(tmp_path, "--from", "7.5ms")[(100, 101)] == [
+        ("B", "run", 7500), ("E", "run", 8000)]
+    assert chrome_of(tmp_path, "--to", "1ms")[(100, 100)] == [
+        ("B", "main", 0), ("B", "work", 1000), ("E", "work", 1000), ("E", "main", 1000)]
+    res = convert(tmp_path / "traces", "--from", "11ms", "-o", tmp_path / "late.json")
+    assert res.returncode == 1 and "left no events" in res.stderr, res.stderr
     # The summary sees the same window.
     res = convert("--summary", "--from", "3ms", "--to", "7ms", "--tid", "101",
                   tmp_path / "traces")
