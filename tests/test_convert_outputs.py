@@ -12,11 +12,10 @@ import pty
 import re
 import select
 import subprocess
-import time
 
 import pytest
 
-from conftest import CONVERT, FFCHECK, ROOT
+from conftest import CONVERT, ROOT, ffprofiler_check
 import ffprofile
 from tracewriter import Trace
 
@@ -131,19 +130,6 @@ def spans(events):
     return sorted(out, key=lambda s: (s[1], s[3]))
 
 
-def ffcheck(path, *args):
-    """The Firefox Profiler's own loader (it imports Chrome traces too). Its daemon may be
-    slow to start on a busy machine: retried then."""
-    for attempt in range(4):
-        res = subprocess.run([str(FFCHECK), str(path), *args], capture_output=True,
-                             text=True, timeout=600)
-        if res.returncode == 0 or "did not become ready" not in res.stderr + res.stdout:
-            break
-        time.sleep(2)
-    assert res.returncode == 0, res.stderr + res.stdout
-    return res.stdout
-
-
 MAIN_EVENTS = [
     ("B", "main", 0), ("B", "work", 1000), ("B", "leaf", 1500.25), ("E", "leaf", 1502),
     ("B", "leaf", 2000), ("E", "leaf", 2003), ("E", "work", 4000), ("B", "work", 5000),
@@ -180,16 +166,16 @@ def test_chrome_loads_in_a_real_viewer(tmp_path):
     markers): its loader must accept ours and see every call with its duration."""
     known_run(tmp_path / "traces")
     assert convert(tmp_path / "traces", "-f", "chrome", "-o", tmp_path / "c.json").returncode == 0
-    out = ffcheck(tmp_path / "c.json", "profile", "info")
+    out = ffprofiler_check(tmp_path / "c.json", "profile", "info")
     assert "3 threads across 2 processes" in out, out
-    threads = ffcheck(tmp_path / "c.json", "thread", "list")
+    threads = ffprofiler_check(tmp_path / "c.json", "thread", "list")
     rows = re.findall(r"(t-\d+)\s+(\S+)\s+(python3 \S+(?: --n 3)?)\s+(\d+)\s+\S+\s+(\d+)", threads)
     assert sorted(r[1:] for r in rows) == [
         ("MainThread", "python3 app.py --n 3", "100", "7"),
         ("MainThread", "python3 child.py", "200", "1"),
         ("worker", "python3 app.py --n 3", "100", "2")], threads
     main = [r[0] for r in rows if r[2] == "python3 app.py --n 3" and r[1] == "MainThread"][0]
-    markers = ffcheck(tmp_path / "c.json", "thread", "markers", "--thread", main, "--list")
+    markers = ffprofiler_check(tmp_path / "c.json", "thread", "markers", "--thread", main, "--list")
     seen = re.findall(r"m-\d+\s+(\S+)\s+t=(\S+)\s+(\S+)", markers)
     assert seen == [("main", "0s", "10ms"), ("work", "1ms", "3ms"),
                     ("leaf", "1.500ms", "1.750μs"), ("leaf", "2ms", "3.000μs"),
@@ -519,7 +505,7 @@ def test_merge_recorded_runs(rec, tmp_path):
     assert "wall-clock" not in res.stderr
     starts = sorted(t["processStartupTime"] for t in profile["threads"])
     assert starts[-1] - starts[0] >= 1000        # recorded > 1.1 s apart, in ms
-    ffcheck(tmp_path / "m.json", "profile", "info")
+    ffprofiler_check(tmp_path / "m.json", "profile", "info")
 
 
 # ---- --help and usage errors ----
