@@ -23,11 +23,15 @@
 #include <time.h>
 
 #include "firefox.h"
+#include "info.h"
 #include "ft_buf.h"
 #include "jsonw.h"
 #include "lineage.h"
+#include "merge.h"
 #include "proc.h"
+#include "progress.h"
 #include "run.h"
+#include "sink.h"
 
 #define ARGUMENTS_MAX 1000
 
@@ -237,9 +241,27 @@ static uint64_t first_event(const ft_proc *p)
     return t;
 }
 
+/* Does --pid keep the process whose first file is `head`? Any pid its files carry will
+ * do (an exec'd program may have been recorded under a later file). */
+static int pid_wanted(const run_procs *rp, size_t head, const ft_filter *f)
+{
+    for (size_t i = head; i != FT_LINEAGE_NONE; i = rp->lin.f[i].next) {
+        if (ft_filter_pid(f, rp->procs[i]->pid))
+            return 1;
+    }
+    return 0;
+}
+
+/* The sink and filters of a conversion. */
+typedef struct output {
+    const ft_sink_ops *ops;
+    void *sink;
+    const ft_filter *filter;   /* NULL: none */
+} output;
+
 /* Read every file of the process whose first file is `head` into the last of them, and
  * write the process. */
-static ft_status convert_process(run_procs *rp, size_t head, ft_ff_sink *sink, ft_report *r,
+static ft_status convert_process(run_procs *rp, size_t head, output *o, ft_report *r,
                                  ft_convert_stats *stats, int *write_failed)
 {
     proc_texts t = {0};
@@ -253,6 +275,7 @@ static ft_status convert_process(run_procs *rp, size_t head, ft_ff_sink *sink, f
         p = &rp->ps[i].proc;
         if (prev)
             ft_proc_adopt(p, prev);
+        ft_progress_file(r, p->path);
         if ((st = ft_proc_read(p, r)))
             goto out;
         if (!rp->have_base && first_event(p) != UINT64_MAX) {
@@ -281,13 +304,15 @@ static ft_status convert_process(run_procs *rp, size_t head, ft_ff_sink *sink, f
     info.end = p->end;
     info.markers = t.markers;
     info.nmarkers = t.n;
+    if (o->filter && (st = ft_filter_apply(o->filter, p, rp->ps[head].base, &stats->folded)))
+        goto out;
     {
-        uint32_t before = ft_ff_thread_count(sink);
-        if ((st = ft_ff_add_process(sink, p, &info, rp->ps[head].base))) {
+        uint32_t before = o->ops->thread_count(o->sink);
+        if ((st = o->ops->add_process(o->sink, p, &info, rp->ps[head].base))) {
             *write_failed = st != FT_ENOMEM;
             goto out;
         }
-        if (ft_ff_thread_count(sink) > before)
+        if (o->ops->thread_count(o->sink) > before)
             stats->processes++;
     }
 out:
@@ -297,28 +322,73 @@ out:
     return st;
 }
 
+/* Bytes of JSON one event becomes, about: a Firefox sample (a time and a stack index in
+ * two columns) took 28 bytes in a 12 M-event trace; a Chrome B or E event about 80. */
+#define JSON_BYTES_PER_EVENT 28
+#define CHROME_BYTES_PER_EVENT 80
+
+/* Warn when the JSON output will be (before writing: estimated from the trailers) or
+ * is (after: `bytes`) larger than browsers open. A warning, not a problem: the output is
+ * still written, the exit status unchanged, and -q does not hide it. Once per conversion:
+ * *warned says whether it was given. */
+static void warn_if_large(const ft_run *run, const ft_convert_opts *o, ft_report *r,
+                          int *warned, uint64_t bytes)
+{
+    uint64_t limit = o->warn_bytes ? o->warn_bytes : FT_CONVERT_WARN_BYTES;
+    int before = run != NULL;
+
+    for (size_t i = 0; run && i < run->nfiles; i++)
+        bytes += ft_info_events(run->files[i]) *
+                 (o->format && strcmp(o->format, "chrome") == 0 ? CHROME_BYTES_PER_EVENT
+                                                                : JSON_BYTES_PER_EVENT);
+    if (*warned || bytes <= limit)
+        return;
+    *warned = 1;
+    fprintf(r->out, "ft-convert: warning: the output %s %.1f MB of JSON; browsers often "
+            "fail to open more than %.1f MB. To convert a part: --from/--to SECONDS (a time "
+            "window), --pid PID, --tid TID, --min-duration 1ms (fold shorter calls into "
+            "their callers); ft-convert --info INPUT shows the processes, threads and time "
+            "span to choose from\n", before ? "will be about" : "is", (double)bytes / 1e6,
+            (double)limit / 1e6);
+}
+
+int ft_convert_find_run(const ft_convert_opts *o, ft_run *run, ft_report *r)
+{
+    ft_status st = o->nmerge_inputs ? ft_run_merge(o->merge_inputs, o->nmerge_inputs,
+                                                   o->run_ids, o->nrun_ids, run, r)
+                                    : ft_run_find(o->input, o->run_id, run, r);
+    if (st == FT_ENOMEM)
+        ft_report_problem(r, NULL, FT_REPORT_NO_OFFSET, "out of memory");
+    return st != FT_OK;
+}
+
 ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_stats *stats)
 {
     ft_convert_result res = FT_CONVERT_FAILED;
     ft_run run;
     run_procs rp = {0};
     ft_jsonw *w = NULL;
-    ft_ff_sink *sink = NULL;
+    output out = { ft_sink_find(o->format ? o->format : "firefox"), NULL, o->filter };
+    ft_sink_opts sink_opts = { o->top };
+    ft_progress progress;
     ft_convert_stats local;
     unsigned long problems0 = r->problems;
     char arguments[ARGUMENTS_MAX] = "";
-    int write_failed = 0;
+    int write_failed = 0, warned = 0;
     ft_status st;
     double t_start = now_seconds();
 
     if (!stats)
         stats = &local;
     memset(stats, 0, sizeof *stats);
-    if ((st = ft_run_find(o->input, o->run_id, &run, r))) {
-        if (st == FT_ENOMEM)
-            ft_report_problem(r, NULL, FT_REPORT_NO_OFFSET, "out of memory");
+    if (!out.ops) {
+        ft_report_problem(r, NULL, FT_REPORT_NO_OFFSET, "no output format %s", o->format);
         return FT_CONVERT_FAILED;
     }
+    if (out.filter && !ft_filter_active(out.filter))
+        out.filter = NULL;
+    if (ft_convert_find_run(o, &run, r))
+        return FT_CONVERT_FAILED;
     if ((st = run_procs_load(&rp, &run, r)))
         goto out;
     /* meta.arguments: the command of the run, the first process. */
@@ -327,6 +397,11 @@ ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_
     if (run.dir)
         ft_report_note(r, "reading %zu trace file%s in %s", run.nfiles,
                        run.nfiles == 1 ? "" : "s", run.dir);
+    else if (o->nmerge_inputs)
+        ft_report_note(r, "merging %zu run%s: %zu trace file%s on one timeline", run.nruns,
+                       run.nruns == 1 ? "" : "s", run.nfiles, run.nfiles == 1 ? "" : "s");
+    if (out.ops->is_json && !out.filter)
+        warn_if_large(&run, o, r, &warned, 0);
 
     if ((st = ft_jsonw_open(o->output, &w))) {
         if (st == FT_EIO) {
@@ -336,28 +411,41 @@ ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_
         }
         goto out;
     }
-    if ((st = ft_ff_begin(w, &sink)))
+    if ((st = out.ops->begin(w, &sink_opts, &out.sink)))
         goto write_failed;
+    if (o->progress)
+        ft_progress_start(&progress, r, &run);
 
     for (size_t i = 0; i < rp.n; i++) {
         if (rp.lin.f[i].head != i)
             continue;       /* read with the file it continues */
-        if ((st = convert_process(&rp, i, sink, r, stats, &write_failed))) {
+        if (out.filter && !pid_wanted(&rp, i, out.filter))
+            continue;
+        if ((st = convert_process(&rp, i, &out, r, stats, &write_failed))) {
             if (write_failed)
                 goto write_failed;
             goto out;
         }
     }
-    stats->threads = ft_ff_thread_count(sink);
-    stats->samples = ft_ff_sample_count(sink);
+    ft_progress_end(r);
+    stats->threads = out.ops->thread_count(out.sink);
+    stats->samples = out.ops->sample_count(out.sink);
     if (!stats->threads) {
-        ft_report_problem(r, o->input, FT_REPORT_NO_OFFSET,
-                          "nothing to convert: no thread events were read");
+        if (out.filter)
+            ft_report_problem(r, o->nmerge_inputs ? NULL : o->input, FT_REPORT_NO_OFFSET,
+                              "nothing to convert: the filters (--from, --to, --pid, "
+                              "--tid) left no events; see ft-convert --info for what the "
+                              "trace holds");
+        else
+            ft_report_problem(r, o->nmerge_inputs ? NULL : o->input, FT_REPORT_NO_OFFSET,
+                              "nothing to convert: no thread events were read");
         goto out;
     }
-    if ((st = ft_ff_end(sink, rp.wall0, arguments[0] ? arguments : NULL)))
+    if ((st = out.ops->end(out.sink, rp.wall0, arguments[0] ? arguments : NULL)))
         goto write_failed;
     stats->bytes = ft_jsonw_bytes(w);
+    if (out.ops->is_json)
+        warn_if_large(NULL, o, r, &warned, stats->bytes);
     st = ft_jsonw_close(w, 1);
     w = NULL;
     if (st)
@@ -374,7 +462,9 @@ write_failed:
 out:
     if (st == FT_ENOMEM)
         ft_report_problem(r, NULL, FT_REPORT_NO_OFFSET, "out of memory");
-    ft_ff_free(sink);
+    ft_progress_end(r);
+    if (out.sink)
+        out.ops->free(out.sink);
     ft_jsonw_close(w, 0);
     run_procs_fini(&rp);
     ft_run_fini(&run);

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "filter.h"
 #include "report.h"
 
 /* Longest process name (and marker text) kept: a `python -c '<program>'` would otherwise
@@ -21,7 +22,23 @@ typedef struct ft_convert_opts {
     const char *output;   /* profile path; "-" for stdout; ".gz" suffix for gzip */
     const char *run_id;   /* with an output dir: the run to convert (or a unique prefix of
                              its id); NULL for the latest */
+    /* Since issue 8; zero means the default. */
+    const char *format;   /* a sink name (sink.h): "firefox" (default), "chrome", "summary" */
+    unsigned top;         /* summary: functions per table */
+    const ft_filter *filter;       /* NULL: convert everything */
+    /* --merge-runs: every run of these inputs (or of those run ids, when nrun_ids > 0)
+     * on one timeline; input and run_id are then ignored. */
+    const char *const *merge_inputs;
+    size_t nmerge_inputs;
+    const char *const *run_ids;
+    size_t nrun_ids;
+    int progress;         /* show a progress line on the report's stream */
+    uint64_t warn_bytes;  /* warn when JSON output may exceed this (0: FT_CONVERT_WARN_BYTES) */
 } ft_convert_opts;
+
+/* Browsers fail to open profiles much larger than this (their JSON parser's string and
+ * heap limits): above it ft-convert warns and suggests the filters. */
+#define FT_CONVERT_WARN_BYTES (1000ull * 1000 * 1000)
 
 typedef enum ft_convert_result {
     FT_CONVERT_OK = 0,       /* profile written, no problem met */
@@ -32,8 +49,14 @@ typedef enum ft_convert_result {
 typedef struct ft_convert_stats {
     uint32_t processes, threads;
     uint64_t events, samples, bytes;
+    uint64_t folded;      /* calls folded away by --min-duration */
     double seconds;
 } ft_convert_stats;
+
+struct ft_run;
+/* The trace files o names (input and run_id, or merge_inputs and run_ids), problems
+ * reported to r: 0, or nonzero when there is nothing to read. */
+int ft_convert_find_run(const ft_convert_opts *o, struct ft_run *run, ft_report *r);
 
 /* Convert; every problem and note goes to r. stats may be NULL. */
 ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_stats *stats);

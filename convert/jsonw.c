@@ -523,3 +523,17 @@ void ft_jw_bool(ft_jsonw *w, int v)
     memcpy(p, v ? "true" : "false", v ? 4 : 5);
     value_end(w, p + (v ? 4 : 5));
 }
+
+void ft_jw_raw(ft_jsonw *w, const char *s, size_t n)
+{
+    while (n) {
+        size_t k = n < BUF_SIZE ? n : BUF_SIZE;
+        char *p = room(w, k);
+        if (!p)
+            return;
+        memcpy(p, s, k);
+        w->len += k;
+        s += k;
+        n -= k;
+    }
+}

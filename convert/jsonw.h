@@ -9,7 +9,7 @@
  * Errors are sticky, as in redis' rio: the value functions return nothing, the first
  * failure is kept and every later call does nothing; ft_jsonw_close (or ft_jsonw_status)
  * reports it. The writer tracks commas itself: a value after a value gets one.
- * It does not check that the calls nest properly; convert/firefox.c is its only user.
+ * It does not check that the calls nest properly; its users (the sinks of sink.h) nest them.
  *
  * An output file is written under a temporary name next to it and renamed into place by a
  * committing close, so that a failed conversion never leaves a half-written profile where
@@ -60,5 +60,8 @@ void ft_jw_int(ft_jsonw *w, int64_t v);
 void ft_jw_ms(ft_jsonw *w, int64_t ns);
 void ft_jw_null(ft_jsonw *w);
 void ft_jw_bool(ft_jsonw *w, int v);
+/* Bytes copied to the output as they are, outside the JSON structure (no comma, no
+ * escaping): the text outputs (convert/summary.c) use the writer for its sinks only. */
+void ft_jw_raw(ft_jsonw *w, const char *s, size_t n);
 
 #endif

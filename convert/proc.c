@@ -603,6 +603,8 @@ ft_status ft_proc_read(ft_proc *p, ft_report *r)
             st = read_block(p, r, frame.data, frame.len, frame.offset, nframes == 0, 0,
                             &chunk_of);
             nframes++;
+            if (r->progress && (nframes & 63) == 0)
+                r->progress(r, frame.offset);
             if (!st && chunk_of && p->npending)
                 st = drain(p, r, chunk_of);
             while (!st && p->pending_bytes > PENDING_MAX)

@@ -25,6 +25,12 @@ typedef struct ft_report {
     unsigned long problems;    /* every problem so far, all files */
     const char *file;          /* the file whose problems are being limited */
     unsigned long file_problems;
+    /* Progress (progress.h): called by the reader every few frames with the offset reached
+     * in the file being read; NULL for none. line_shown: a progress line is on the
+     * terminal, to be erased before any message. */
+    void (*progress)(struct ft_report *r, uint64_t offset);
+    void *progress_ctx;
+    int line_shown;
 } ft_report;
 
 void ft_report_init(ft_report *r, FILE *out, int quiet);
