@@ -24,6 +24,12 @@
  *   exception, 120 when the interpreter could not flush stdout...). */
 #include "session.h"
 
+/* python/functiontrace/__init__.py refuses other versions at import with a clear message;
+ * this says the same to whoever builds for one. */
+#if PY_VERSION_HEX < 0x03080000 || PY_VERSION_HEX >= 0x030E0000
+#error "functiontrace supports CPython 3.8 to 3.13"
+#endif
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>

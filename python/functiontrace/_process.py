@@ -66,7 +66,15 @@ import os
 import sys
 
 from functiontrace import __version__
-from functiontrace import _functiontrace as _ft
+
+try:
+    from functiontrace import _functiontrace as _ft
+except ImportError as e:
+    # A supported version (functiontrace/__init__.py) whose build is missing: say which.
+    raise ImportError("functiontrace: the recorder's extension is not built for %s "
+                      "(Python %d.%d): run `make ext PYTHON=%s` (%s)"
+                      % (sys.executable, sys.version_info[0], sys.version_info[1],
+                         sys.executable, e)) from e
 
 RUN_DIR_ENV = "FUNCTIONTRACE_RUN_DIR"
 OPTIONS_ENV = "FUNCTIONTRACE_OPTIONS"
