@@ -7,6 +7,7 @@
  *   guard_signal(sig, on=True)     signal_handled(sig)     guards_after_fork()
  *   flush()       is_active() -> bool     stats() -> dict
  *   thread_hook(frame, event, arg)            (setprofile backend only)
+ *   yield_tool_id(tool_id) -> bool            (3.12+: montool.h)
  *   BACKEND: "monitoring" | "setprofile" (mode "all"; "python" may use "evalframe")
  *   FORMAT_VERSION
  *
@@ -41,6 +42,7 @@
 #include "ending.h"
 #include "ft_trace.h"
 #include "intern.h"
+#include "montool.h"
 #include "pyhelp.h"
 #include "sigguard.h"
 #include "tstate.h"
@@ -594,6 +596,10 @@ static int exec_module(PyObject *m)
         PyModule_AddIntConstant(m, "FORMAT_VERSION", FT_FORMAT_VERSION) ||
         PyModule_AddFunctions(m, ft_backend_methods))
         return -1;
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyModule_AddFunctions(m, ft_montool_methods))
+        return -1;
+#endif
     return 0;
 }
 

@@ -572,6 +572,26 @@ def _install_hooks():
     _replace("execv", lambda real: _make_exec(real, None))
     _replace("execve", lambda real: _make_exec(real, 2))
     _install_signals()
+    _hook_monitoring()
+
+
+def _hook_monitoring():
+    """3.12+: the recorder claims sys.monitoring's PROFILER_ID, which other profilers want
+    too (cProfile does). When the program asks for the id the recorder holds, the recorder
+    moves to a free one first, so the program gets it as it would untraced."""
+    mon = getattr(sys, "monitoring", None)
+    if mon is None or not hasattr(_ft, "yield_tool_id"):
+        return
+    real = mon.use_tool_id
+
+    def use_tool_id(*args, **kwargs):
+        if args:
+            try:
+                _ft.yield_tool_id(args[0])
+            except Exception:
+                pass   # no id left for us: the program gets the ValueError it would get
+        return real(*args, **kwargs)
+    mon.use_tool_id = _wraps(use_tool_id, real)
 
 
 # ---- the run, as the root exports it and as children find it ----
