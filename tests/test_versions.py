@@ -4,6 +4,8 @@ build of the extension get a clear message at import, never a crash."""
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import ROOT, env_for_recording
 
 
@@ -68,3 +70,26 @@ def test_missing_build_says_which_interpreter(py, tmp_path):
     assert res.returncode == 1
     assert "the recorder's extension is not built for" in res.stderr, res.stderr
     assert "make ext PYTHON=" in res.stderr
+
+
+def old_interpreters():
+    """Interpreters of versions outside the range that this machine happens to have."""
+    res = subprocess.run([str(ROOT / "tests" / "find-pythons"), "2.7", "3.6", "3.7", "3.14",
+                          "3.15"], capture_output=True, text=True)
+    return res.stdout.split()
+
+
+def test_real_unsupported_interpreters_say_so(tmp_path):
+    """Whatever old or new interpreters are here: the recorder's command line ends with
+    the message and status 1, and the program does not run."""
+    found = old_interpreters()
+    if not found:
+        pytest.skip("no interpreter outside 3.8-3.13 on this machine")
+    for py in found:
+        res = subprocess.run([py, "-m", "functiontrace.record", "-c", "print('ran')"],
+                             capture_output=True, text=True, timeout=60,
+                             env=env_for_recording(), cwd=tmp_path)
+        assert res.returncode == 1, (py, res.stderr)
+        assert "ran" not in res.stdout
+        last = res.stderr.strip().splitlines()[-1]
+        assert "supports CPython 3.8 to 3.13, not CPython " in last, (py, res.stderr)

@@ -13,7 +13,8 @@ def unsupported_reason(version_info=None, implementation=None):
     or None when it can. The arguments stand in for sys.version_info[:3] and
     sys.implementation.name."""
     version = tuple((version_info or sys.version_info)[:3])
-    impl = implementation or sys.implementation.name
+    # Python 2 has no sys.implementation: this file must still run there, to say no.
+    impl = implementation or getattr(getattr(sys, "implementation", None), "name", "cpython")
     low, high = SUPPORTED
     wanted = "CPython %d.%d to %d.%d" % (low + high)
     shown = "%s %s" % ({"cpython": "CPython", "pypy": "PyPy"}.get(impl, impl),
