@@ -148,6 +148,7 @@ def start(run_dir, argv, mode="all", start_reason="run"):
         # Threads started from now on install the hook themselves (their first event
         # included); the ones running now got it from start().
         _when_imported("threading", _hook_threading)
+        _hook_thread_module()
     _state.recording = True
     _state.run_dir = run_dir
     _state.mode = mode
@@ -156,9 +157,31 @@ def start(run_dir, argv, mode="all", start_reason="run"):
     return path
 
 
+_real_start_new_thread = None
+
+
+def _hook_thread_module():
+    """Threads of _thread.start_new_thread install the hook themselves (C trampoline,
+    backend_setprofile.c). Once per process: a fork child inherits the wrapper."""
+    global _real_start_new_thread
+    if _real_start_new_thread is not None:
+        return
+    import _thread
+    _real_start_new_thread = real = _thread.start_new_thread
+    wrapper = _ft.wrap_start_new_thread(real)
+    _thread.start_new_thread = wrapper
+    if getattr(_thread, "start_new", None) is real:   # the old alias
+        _thread.start_new = wrapper
+
+
 def _hook_threading(threading):
     if _state.recording or _ft.is_active():
         threading.setprofile(_ft.thread_hook)
+    # threading's threads get the hook from threading.setprofile, from inside their
+    # bootstrap; with the wrapper too, their stacks would start with that bootstrap.
+    if _real_start_new_thread is not None and \
+            getattr(threading, "_start_new_thread", None) is not _real_start_new_thread:
+        threading._start_new_thread = _real_start_new_thread
 
 
 class _ImportWatch:
