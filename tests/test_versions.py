@@ -21,7 +21,7 @@ def version(py):
 
 
 def test_unsupported_reason(py):
-    """The check itself, with stand-in versions (this machine has no 3.7 or 3.14)."""
+    """The check itself, with stand-in versions (no machine has them all)."""
     ft = "functiontrace " + version(py)
     res = run(py, "import functiontrace as f\n"
                   "for v, impl in [((3, 7, 9), None), ((3, 8, 0), None), ((3, 13, 5), None),\n"
@@ -54,7 +54,8 @@ def test_import_on_an_unsupported_version_says_so(py):
                   "print(sorted(m for m in sys.modules if m.startswith('functiontrace')))\n")
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines() == [
-        "ImportError: functiontrace " + version(py) + " supports CPython 3.8 to 3.13, not CPython 3.14.0",
+        "ImportError: functiontrace %s supports CPython 3.8 to 3.13, not CPython 3.14.0"
+        % version(py),
         "[]"]
 
 
