@@ -4,6 +4,8 @@
 #   make             build ft-convert and the extension for $(PYTHON)
 #   make demo        deps + build + record samples/demo.py + convert → demo/profile.json
 #   make test        build and run every test (C unit tests, pytest end-to-end)
+#   make test-matrix the same, named for what it is: end-to-end tests on every interpreter
+#   make list-pythons  the interpreters the end-to-end tests use, one per version
 #   make clean
 #
 # PYTHON=/path/to/python3.X builds the extension for that interpreter (each interpreter gets
@@ -59,7 +61,7 @@ PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()
 PY_EXT_SUFFIX = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
 EXT = python/functiontrace/_functiontrace$(PY_EXT_SUFFIX)
 
-.PHONY: all ext convert deps demo test test-c test-e2e clean check-deps
+.PHONY: all ext convert deps demo test test-c test-e2e test-matrix list-pythons clean check-deps
 all: convert ext
 
 convert: $(BUILD)/ft-convert
@@ -101,12 +103,29 @@ test-c: $(TEST_C_BIN) $(BUILD)/ftdump
 	@set -e; for t in $(TEST_C_BIN); do echo "== $$t"; $$t; done
 
 test-e2e: convert $(BUILD)/ftdump
+	@$(MAKE) --no-print-directory list-pythons
 	@for py in $(TEST_PYTHONS); do $(MAKE) --no-print-directory ext PYTHON=$$py || exit 1; done
 	FT_TEST_PYTHONS="$(TEST_PYTHONS)" FT_CONVERT="$(abspath $(BUILD)/ft-convert)" $(PYTEST) -q tests
 
 test: check-deps
 	@$(MAKE) --no-print-directory test-c
 	@$(MAKE) --no-print-directory test-e2e
+
+# The version matrix: every interpreter of TEST_VERSIONS found on this machine (the list is
+# printed first), the extension built for each, every end-to-end test run with each. That
+# is what `make test` does; this name says so.
+test-matrix: test
+
+# Which interpreter tests each version, and which versions have none here.
+list-pythons:
+	@echo "Python interpreters under test (TEST_VERSIONS=$(TEST_VERSIONS)):"
+	@for py in $(TEST_PYTHONS); do \
+	    printf '  %s  %s\n' "$$($$py -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" "$$py"; \
+	done
+	@found=$$(for py in $(TEST_PYTHONS); do $$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'; done); \
+	for v in $(TEST_VERSIONS); do \
+	    echo "$$found" | grep -qx "$$v" || echo "  $$v  NOT FOUND: not tested (no interpreter with headers)"; \
+	done
 
 # Debian packages the build and the tests need.
 DEB_PACKAGES := gcc make pkg-config python3-dev libmsgpack-dev libzstd-dev libcjson-dev \

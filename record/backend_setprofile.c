@@ -8,8 +8,11 @@
  * sys.setprofile(thread_hook) in the new thread, so thread_hook is called, through the
  * sys.setprofile trampoline, for the new thread's first event. It then installs the C hook
  * for its thread directly and records the event it was called for, so that a thread's first
- * event is kept. Threads not started by threading (native threads calling into Python) are
- * not traced unless they existed at start().
+ * event is kept. Threads of _thread.start_new_thread get it from wrap_start_new_thread,
+ * which the Python side puts in place of that function: the new thread runs a C trampoline
+ * that installs the hook, then calls the thread's function (the trampoline itself is no
+ * frame, so the stacks are what they would be). Native threads calling into Python are not
+ * traced unless they existed at start().
  *
  * Event mapping: PyTrace_CALL → CALL; PyTrace_RETURN → RETURN, or UNWIND when the frame is
  * left by an exception (the hook then gets a NULL return value); a generator's yield comes as
@@ -130,11 +133,73 @@ static PyObject *thread_hook(PyObject *m, PyObject *const *args, Py_ssize_t narg
     Py_RETURN_NONE;
 }
 
+/* The first thing a _thread.start_new_thread thread runs: self is (function, args,
+ * kwargs). Installs the hook (while recording with it), then runs the function as the
+ * thread's bootstrap would, reporting an exception with the same words, since the
+ * bootstrap would otherwise name this trampoline instead of the function. */
+static PyObject *thread_trampoline(PyObject *self, PyObject *unused)
+{
+    PyObject *fn = PyTuple_GET_ITEM(self, 0), *kwargs = PyTuple_GET_ITEM(self, 2), *res;
+
+    if (ft_g.active && ft_backend_installed() == FT_BACKEND_PROFILING)
+        PyEval_SetProfile(profile, NULL);
+    res = PyObject_Call(fn, PyTuple_GET_ITEM(self, 1), kwargs == Py_None ? NULL : kwargs);
+    if (!res) {
+        if (PyErr_ExceptionMatches(PyExc_SystemExit))
+            PyErr_Clear();
+        else
+            _PyErr_WriteUnraisableMsg("in thread started by", fn);
+        Py_RETURN_NONE;
+    }
+    return res;
+}
+
+static PyMethodDef trampoline_def = {
+    "thread_trampoline", thread_trampoline, METH_NOARGS, NULL
+};
+
+/* start_new_thread(function, args, kwargs=None), bound to the real one (self). */
+static PyObject *start_new_thread(PyObject *real, PyObject *args)
+{
+    PyObject *fn, *fargs, *kwargs = Py_None, *packed, *tramp, *res;
+
+    /* The real function's checks and messages, for whatever is not ours to check. */
+    if (!PyArg_ParseTuple(args, "OO|O:start_new_thread", &fn, &fargs, &kwargs) ||
+        !PyCallable_Check(fn) || !PyTuple_Check(fargs) ||
+        (kwargs != Py_None && !PyDict_Check(kwargs)))
+        return PyErr_Occurred() ? NULL : PyObject_Call(real, args, NULL);
+    packed = PyTuple_Pack(3, fn, fargs, kwargs);
+    if (!packed)
+        return NULL;
+    tramp = PyCFunction_NewEx(&trampoline_def, packed, NULL);
+    Py_DECREF(packed);
+    if (!tramp)
+        return NULL;
+    res = PyObject_CallFunction(real, "O()", tramp);
+    Py_DECREF(tramp);
+    return res;
+}
+
+static PyMethodDef start_new_thread_def = {
+    "start_new_thread", start_new_thread, METH_VARARGS,
+    "start_new_thread(function, args, kwargs=None)\n--\n\n"
+    "_thread.start_new_thread, with the recorder's hook installed in the new thread."
+};
+
+static PyObject *wrap_start_new_thread(PyObject *m, PyObject *real)
+{
+    return PyCFunction_NewEx(&start_new_thread_def, real, NULL);
+}
+
 PyMethodDef ft_backend_methods[] = {
     { "thread_hook", (PyCFunction)(void (*)(void))thread_hook, METH_FASTCALL,
       "thread_hook(frame, event, arg)\n--\n\n"
       "For threading.setprofile(): installs the recorder's hook in the calling thread and "
       "records the event it is called for." },
+    { "wrap_start_new_thread", wrap_start_new_thread, METH_O,
+      "wrap_start_new_thread(real)\n--\n\n"
+      "A replacement for _thread.start_new_thread (real) whose threads install the "
+      "recorder's hook before running their function." },
     { NULL, NULL, 0, NULL }
 };
 

@@ -7,6 +7,7 @@
  *   guard_signal(sig, on=True)     signal_handled(sig)     guards_after_fork()
  *   flush()       is_active() -> bool     stats() -> dict
  *   thread_hook(frame, event, arg)            (setprofile backend only)
+ *   yield_tool_id(tool_id) -> bool            (3.12+: montool.h)
  *   BACKEND: "monitoring" | "setprofile" (mode "all"; "python" may use "evalframe")
  *   FORMAT_VERSION
  *
@@ -26,6 +27,12 @@
  *   exception, 120 when the interpreter could not flush stdout...). */
 #include "session.h"
 
+/* python/functiontrace/__init__.py refuses other versions at import with a clear message;
+ * this says the same to whoever builds for one. */
+#if PY_VERSION_HEX < 0x03080000 || PY_VERSION_HEX >= 0x030E0000
+#error "functiontrace supports CPython 3.8 to 3.13"
+#endif
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -37,6 +44,7 @@
 #include "ending.h"
 #include "ft_trace.h"
 #include "intern.h"
+#include "montool.h"
 #include "pyhelp.h"
 #include "sigguard.h"
 #include "tstate.h"
@@ -590,6 +598,10 @@ static int exec_module(PyObject *m)
         PyModule_AddIntConstant(m, "FORMAT_VERSION", FT_FORMAT_VERSION) ||
         PyModule_AddFunctions(m, ft_backend_methods))
         return -1;
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyModule_AddFunctions(m, ft_montool_methods))
+        return -1;
+#endif
     return 0;
 }
 

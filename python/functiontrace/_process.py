@@ -66,7 +66,15 @@ import os
 import sys
 
 from functiontrace import __version__
-from functiontrace import _functiontrace as _ft
+
+try:
+    from functiontrace import _functiontrace as _ft
+except ImportError as e:
+    # A supported version (functiontrace/__init__.py) whose build is missing: say which.
+    raise ImportError("functiontrace: the recorder's extension is not built for %s "
+                      "(Python %d.%d): run `make ext PYTHON=%s` (%s)"
+                      % (sys.executable, sys.version_info[0], sys.version_info[1],
+                         sys.executable, e)) from e
 
 RUN_DIR_ENV = "FUNCTIONTRACE_RUN_DIR"
 OPTIONS_ENV = "FUNCTIONTRACE_OPTIONS"
@@ -140,6 +148,7 @@ def start(run_dir, argv, mode="all", start_reason="run"):
         # Threads started from now on install the hook themselves (their first event
         # included); the ones running now got it from start().
         _when_imported("threading", _hook_threading)
+        _hook_thread_module()
     _state.recording = True
     _state.run_dir = run_dir
     _state.mode = mode
@@ -148,9 +157,31 @@ def start(run_dir, argv, mode="all", start_reason="run"):
     return path
 
 
+_real_start_new_thread = None
+
+
+def _hook_thread_module():
+    """Threads of _thread.start_new_thread install the hook themselves (C trampoline,
+    backend_setprofile.c). Once per process: a fork child inherits the wrapper."""
+    global _real_start_new_thread
+    if _real_start_new_thread is not None:
+        return
+    import _thread
+    _real_start_new_thread = real = _thread.start_new_thread
+    wrapper = _ft.wrap_start_new_thread(real)
+    _thread.start_new_thread = wrapper
+    if getattr(_thread, "start_new", None) is real:   # the old alias
+        _thread.start_new = wrapper
+
+
 def _hook_threading(threading):
     if _state.recording or _ft.is_active():
         threading.setprofile(_ft.thread_hook)
+    # threading's threads get the hook from threading.setprofile, from inside their
+    # bootstrap; with the wrapper too, their stacks would start with that bootstrap.
+    if _real_start_new_thread is not None and \
+            getattr(threading, "_start_new_thread", None) is not _real_start_new_thread:
+        threading._start_new_thread = _real_start_new_thread
 
 
 class _ImportWatch:
@@ -564,6 +595,26 @@ def _install_hooks():
     _replace("execv", lambda real: _make_exec(real, None))
     _replace("execve", lambda real: _make_exec(real, 2))
     _install_signals()
+    _hook_monitoring()
+
+
+def _hook_monitoring():
+    """3.12+: the recorder claims sys.monitoring's PROFILER_ID, which other profilers want
+    too (cProfile does). When the program asks for the id the recorder holds, the recorder
+    moves to a free one first, so the program gets it as it would untraced."""
+    mon = getattr(sys, "monitoring", None)
+    if mon is None or not hasattr(_ft, "yield_tool_id"):
+        return
+    real = mon.use_tool_id
+
+    def use_tool_id(*args, **kwargs):
+        if args:
+            try:
+                _ft.yield_tool_id(args[0])
+            except Exception:
+                pass   # no id left for us: the program gets the ValueError it would get
+        return real(*args, **kwargs)
+    mon.use_tool_id = _wraps(use_tool_id, real)
 
 
 # ---- the run, as the root exports it and as children find it ----
