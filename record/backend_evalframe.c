@@ -315,16 +315,14 @@ static PyObject *eval(EVAL_ARGS)
  * here (3.14 checks). So on 3.13 every code object named __init__ is left to sys.monitoring:
  * PY_START/PY_RETURN/PY_UNWIND for all code, and the callbacks return DISABLE for any other
  * code, so that each location of it costs one callback, once. The frame evaluator skips
- * __init__ code, so that no frame is recorded twice. We claim the profiler's tool id, as
- * the monitoring backend does. */
+ * __init__ code, so that no frame is recorded twice. The tool id is held through
+ * montool.h, as the monitoring backend holds its own. */
 
 #include "events.h"
 
-#define TOOL_ID 2
-#define TOOL_NAME "functiontrace"
+#include "montool.h"
 
 static PyObject *s_init, *s_disable;
-static int tool_claimed;
 
 static int init_is_monitored(PyCodeObject *co)
 {
@@ -367,66 +365,32 @@ static PyObject *on_init_unwind(PyObject *m, PyObject *const *args, Py_ssize_t n
 
 #define CB(name, fn) { name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, NULL }
 
-static struct init_callback {
-    const char *event;
-    PyMethodDef def;
-    long value;               /* the event's bit once registered, else 0 */
-} init_callbacks[] = {
-    { "PY_START", CB("_on_init_start", on_init_start), 0 },
-    { "PY_RETURN", CB("_on_init_return", on_init_return), 0 },
-    { "PY_UNWIND", CB("_on_init_unwind", on_init_unwind), 0 },
+static ft_montool_cb init_callbacks[] = {
+    { "PY_START", CB("_on_init_start", on_init_start), 0, 0 },
+    { "PY_RETURN", CB("_on_init_return", on_init_return), 0, 0 },
+    { "PY_UNWIND", CB("_on_init_unwind", on_init_unwind), 0, 0 },
 };
-#define NINIT (sizeof init_callbacks / sizeof init_callbacks[0])
 
-/* Undo whatever init_monitor_start did. Keeps a pending exception; reports its own
- * failures as unraisable. */
-static void init_monitor_stop(void)
+/* Our DISABLEs would outlive the tool id: a profiler claiming it next (our own monitoring
+ * backend in mode "all", or the program's cProfile) would miss those locations. This
+ * re-enables the disabled events of every tool, as documented for sys.monitoring. */
+static void restart_events(PyObject *mon)
 {
-    PyObject *mon, *r;
-    ft_exc_state exc;
-
-    if (!tool_claimed)
-        return;
-    ft_exc_save(&exc);
-    mon = PySys_GetObject("monitoring");   /* borrowed */
-    if (mon) {
-        r = PyObject_CallMethod(mon, "set_events", "ii", TOOL_ID, 0);
-        if (!r)
-            PyErr_WriteUnraisable(mon);
-        Py_XDECREF(r);
-        for (size_t i = 0; i < NINIT; i++) {
-            if (!init_callbacks[i].value)
-                continue;
-            r = PyObject_CallMethod(mon, "register_callback", "ilO", TOOL_ID,
-                                    init_callbacks[i].value, Py_None);
-            if (!r)
-                PyErr_WriteUnraisable(mon);
-            Py_XDECREF(r);
-            init_callbacks[i].value = 0;
-        }
-        /* Our DISABLEs would outlive the tool id: a profiler claiming it next (our own
-         * monitoring backend in mode "all") would miss those locations. This re-enables
-         * the disabled events of every tool, as documented for sys.monitoring. */
-        r = PyObject_CallMethod(mon, "restart_events", NULL);
-        if (!r)
-            PyErr_WriteUnraisable(mon);
-        Py_XDECREF(r);
-        r = PyObject_CallMethod(mon, "free_tool_id", "i", TOOL_ID);
-        if (!r)
-            PyErr_WriteUnraisable(mon);
-        Py_XDECREF(r);
-    } else {
-        PyErr_WriteUnraisable(NULL);
-    }
-    tool_claimed = 0;
-    ft_exc_restore(&exc);
+    PyObject *r = PyObject_CallMethod(mon, "restart_events", NULL);
+    if (!r)
+        PyErr_WriteUnraisable(mon);
+    Py_XDECREF(r);
 }
 
-/* 0, or -1 with an exception set and nothing left registered. */
+static ft_montool_user init_user = {
+    init_callbacks, sizeof init_callbacks / sizeof init_callbacks[0], restart_events,
+};
+
+/* 0, or -1 with an exception set and nothing left registered. The tool id is montool.h's:
+ * it moves to a free id when the program claims it (cProfile inside a recorded program). */
 static int init_monitor_start(void)
 {
-    PyObject *mon, *events = NULL, *r;
-    long mask = 0;
+    PyObject *mon;
 
     if (!s_init && !(s_init = PyUnicode_InternFromString("__init__")))
         return -1;
@@ -438,52 +402,12 @@ static int init_monitor_start(void)
     }
     if (!s_disable && !(s_disable = PyObject_GetAttrString(mon, "DISABLE")))
         return -1;
-    r = PyObject_CallMethod(mon, "use_tool_id", "is", TOOL_ID, TOOL_NAME);
-    if (!r) {
-        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
-            PyErr_Clear();
-            PyErr_Format(PyExc_RuntimeError, "functiontrace: sys.monitoring tool id %d "
-                         "(PROFILER) is already in use; another profiler is active in this "
-                         "process", TOOL_ID);
-        }
-        return -1;
-    }
-    Py_DECREF(r);
-    tool_claimed = 1;
-    events = PyObject_GetAttrString(mon, "events");
-    if (!events)
-        goto fail;
-    for (size_t i = 0; i < NINIT; i++) {
-        PyObject *bit = PyObject_GetAttrString(events, init_callbacks[i].event), *fn;
-        long value;
+    return ft_montool_install(&init_user, NULL);
+}
 
-        if (!bit)
-            goto fail;
-        value = PyLong_AsLong(bit);
-        Py_DECREF(bit);
-        if (value == -1 && PyErr_Occurred())
-            goto fail;
-        fn = PyCFunction_NewEx(&init_callbacks[i].def, NULL, NULL);
-        if (!fn)
-            goto fail;
-        r = PyObject_CallMethod(mon, "register_callback", "ilO", TOOL_ID, value, fn);
-        Py_DECREF(fn);
-        if (!r)
-            goto fail;
-        Py_DECREF(r);
-        init_callbacks[i].value = value;
-        mask |= value;
-    }
-    r = PyObject_CallMethod(mon, "set_events", "il", TOOL_ID, mask);
-    if (!r)
-        goto fail;
-    Py_DECREF(r);
-    Py_DECREF(events);
-    return 0;
-fail:
-    Py_XDECREF(events);
-    init_monitor_stop();
-    return -1;
+static void init_monitor_stop(void)
+{
+    ft_montool_uninstall();
 }
 
 #else

@@ -38,12 +38,7 @@ def unchanged(rec, mode, sample, stdin=b""):
     return plain.stdout.decode(), main
 
 
-def test_cprofile_in_the_program(rec, mode, request):
-    if mode == "python" and rec.version >= (3, 13):
-        # The frame evaluator's 3.13 __init__ hook (record/backend_evalframe.c) claims
-        # PROFILER_ID itself, not through record/montool.h, so it cannot hand it over.
-        request.node.add_marker(pytest.mark.xfail(
-            strict=True, reason="backend_evalframe.c claims PROFILER_ID outside montool.h"))
+def test_cprofile_in_the_program(rec, mode):
     out, main = unchanged(rec, mode, "cprofile_inside")
     assert "cProfile saw work: True" in out
     if setprofile_backend(rec, mode):
