@@ -4,6 +4,8 @@
 #   make             build ft-convert and the extension for $(PYTHON)
 #   make demo        deps + build + record samples/demo.py + convert → demo/profile.json
 #   make test        build and run every test (C unit tests, pytest end-to-end)
+#   make test-san    the C unit tests and ft-convert under ASan+UBSan, ft-convert under Valgrind
+#   make fuzz        libFuzzer campaigns on the decoder and the converter (needs clang)
 #   make clean
 #
 # PYTHON=/path/to/python3.X builds the extension for that interpreter (each interpreter gets
@@ -97,8 +99,19 @@ $(BUILD)/tests/%: tests/c/%.c $(CONVERT_OBJ) $(BUILD)/libftformat.a $(wildcard t
 $(BUILD)/ftdump: tests/c/ftdump_main.c $(BUILD)/libftformat.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(ZSTD_LIBS)
 
-test-c: $(TEST_C_BIN) $(BUILD)/ftdump
+# The fuzz targets' inputs replayed by a plain build (tests/fuzz/replay.c): the seed corpus
+# and every crasher found so far, so that a fixed crash stays fixed without clang.
+FUZZ_TARGETS := decode convert
+FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(CONVERT_OBJ) $(BUILD)/libftformat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) -Iconvert tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
+	    $(CONVERT_OBJ) $(BUILD)/libftformat.a -o $@ $(ALL_LDFLAGS) $(CJSON_LIBS) $(ZSTD_LIBS) -lz -lpthread -lm
+
+test-c: $(TEST_C_BIN) $(BUILD)/ftdump $(FUZZ_REPLAY)
 	@set -e; for t in $(TEST_C_BIN); do echo "== $$t"; $$t; done
+	@set -e; for t in $(FUZZ_TARGETS); do echo "== replay $$t"; \
+	    $(BUILD)/tests/replay_$$t tests/fuzz/corpus/$$t tests/fuzz/crashers/$$t; done
 
 test-e2e: convert $(BUILD)/ftdump
 	@for py in $(TEST_PYTHONS); do $(MAKE) --no-print-directory ext PYTHON=$$py || exit 1; done
@@ -162,3 +175,41 @@ bench-floor:
 $(BUILD)/bench/floor/_ftbench_floor%: tests/bench/floor/ftbench_floor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -I$(PY_INCLUDE) $< -o $@ $(ALL_LDFLAGS)
+
+# make fuzz: libFuzzer on tests/fuzz/fuzz_decode.c and fuzz_convert.c, FUZZ_SECONDS each, one
+# after the other on one core. Needs clang with libFuzzer (Debian: clang, libclang-rt-dev;
+# `make fuzz-deps`); nothing else in this Makefile does. Each campaign starts from the seed
+# corpus (tests/fuzz/corpus/<target>, read only) and keeps what it finds in
+# build/fuzz/corpus/<target>; crashing inputs land in build/fuzz/crashes/. A crash that is
+# fixed gets its input copied to tests/fuzz/crashers/<target>/, which `make test` replays.
+# FUZZ_ARGS goes to every libFuzzer run, e.g. FUZZ_ARGS=-max_len=65536.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS ?=
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -g -O1 $(FUZZ_SAN) -Iformat -Iconvert $(ZSTD_CFLAGS) $(CJSON_CFLAGS)
+FUZZ_LIB_SRC := $(FORMAT_SRC) $(CONVERT_SRC)
+FUZZ_DEB_PACKAGES := clang libclang-rt-dev
+
+.PHONY: fuzz fuzz-build fuzz-deps test-san
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+# The library is compiled in with the target, instrumented alike, so that the fuzzer sees
+# every branch of format/ and convert/, not only the target's. One process, one core.
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(FORMAT_HDR) $(CONVERT_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB_SRC) -o $@ \
+	    $(CJSON_LIBS) $(ZSTD_LIBS) -lz -lpthread -lm
+
+fuzz: fuzz-build
+	@set -e; mkdir -p $(FUZZ_DIR)/crashes; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- $(FUZZ_ARGS) \
+	        $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t; \
+	done
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(FUZZ_DEB_PACKAGES)"
