@@ -61,7 +61,7 @@ PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()
 PY_EXT_SUFFIX = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
 EXT = python/functiontrace/_functiontrace$(PY_EXT_SUFFIX)
 
-.PHONY: all ext convert deps demo test test-c test-e2e clean check-deps
+.PHONY: all ext convert deps demo test test-c test-e2e test-san clean check-deps
 all: convert ext
 
 convert: $(BUILD)/ft-convert
@@ -121,9 +121,24 @@ test: check-deps
 	@$(MAKE) --no-print-directory test-c
 	@$(MAKE) --no-print-directory test-e2e
 
+# make test-san: the C unit tests and the fuzz corpus replays built with ASan+UBSan (in
+# build/san/, apart from the plain build), the bad-input and command-line tests run against
+# an ASan+UBSan ft-convert (any report, a leak included, fails them), and the plain
+# ft-convert under Valgrind on a real run, a damaged one and a multi-process one
+# (tests/check-valgrind). The tests record with one interpreter, SAN_PYTHON (3.12 when
+# there is one). CI runs this after `make test`.
+SAN_BUILD := $(BUILD)/san
+SAN_PYTHON ?= $(firstword $(shell tests/find-pythons 3.12) $(TEST_PYTHONS))
+test-san: check-deps convert $(BUILD)/tests/test_convert
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN=address,undefined test-c $(SAN_BUILD)/ft-convert
+	@$(MAKE) --no-print-directory ext PYTHON=$(SAN_PYTHON)
+	FT_TEST_PYTHONS="$(SAN_PYTHON)" FT_CONVERT="$(abspath $(SAN_BUILD)/ft-convert)" \
+	    $(PYTEST) -q tests/test_bad_input.py tests/test_convert_cli.py
+	tests/check-valgrind $(BUILD)/ft-convert $(SAN_PYTHON) $(BUILD)/tests/test_convert
+
 # Debian packages the build and the tests need.
 DEB_PACKAGES := gcc make pkg-config python3-dev libmsgpack-dev libzstd-dev libcjson-dev \
-                zlib1g-dev python3-pytest python3-zstandard
+                zlib1g-dev python3-pytest python3-zstandard valgrind
 # npm may come with a nodejs package of another origin; only its command matters.
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done; \
@@ -192,7 +207,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 $(FUZZ_SAN) -Iformat -Iconvert $(ZSTD_CFLAGS) $
 FUZZ_LIB_SRC := $(FORMAT_SRC) $(CONVERT_SRC)
 FUZZ_DEB_PACKAGES := clang libclang-rt-dev
 
-.PHONY: fuzz fuzz-build fuzz-deps test-san
+.PHONY: fuzz fuzz-build fuzz-deps
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 # The library is compiled in with the target, instrumented alike, so that the fuzzer sees

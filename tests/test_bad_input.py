@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CONVERT, PYTHONS, ROOT, env_for_recording, ffprofiler_check
+from conftest import CONVERT, PYTHONS, ROOT, _python_id, env_for_recording, ffprofiler_check
 import ffprofile
 import refdecode
 import tracebuild as tb
@@ -72,7 +72,8 @@ def real_trace(tmp_path_factory):
     """A real trace of samples/threads.py (four threads, several data frames), recorded
     once with the newest interpreter under test: the damage is what varies here."""
     tmp = tmp_path_factory.mktemp("real")
-    res = subprocess.run([PYTHONS[-1], "-m", "functiontrace.record", "-q", "-o",
+    newest = max(PYTHONS, key=lambda py: tuple(map(int, _python_id(py)[2:].split("."))))
+    res = subprocess.run([newest, "-m", "functiontrace.record", "-q", "-o",
                           str(tmp / "traces"), str(ROOT / "samples" / "threads.py")],
                          capture_output=True, cwd=tmp, env=env_for_recording(), timeout=120)
     assert res.returncode == 0, res.stderr
