@@ -320,13 +320,19 @@ def test_run_whose_first_process_file_is_missing(tmp_path):
     ffprofiler_check(res.out, "profile", "info")
 
 
-def test_complete_synthetic_run_is_clean(tmp_path):
-    """The control for the tests around it: the same run, whole, converts with status 0."""
+@pytest.mark.parametrize("kids, pids", [
+    ([101, 102], {"100", "101", "102"}),
+    ([101, 101], {"100", "101", "101.1"}),      # pid 101 reused after its first process
+])
+def test_clean_synthetic_runs(tmp_path, kids, pids):
+    """The controls for the tests around them: a whole run, and a run with a pid reused by
+    a later process, which is not a problem: both convert with status 0."""
     d = run_dir(tmp_path)
-    synthetic_run(d, [101, 102])
+    synthetic_run(d, kids)
     res = convert(d, tmp_path / "p.json")
     assert res.rc == 0, res.stderr
-    assert res.pids() == {"100", "101", "102"}
+    assert res.pids() == pids
+    assert res.names() == {"root_main"} | {"kid%d" % k for k in range(len(kids))}
 
 
 def test_two_runs_mixed_in_one_directory(tmp_path):
@@ -342,16 +348,6 @@ def test_two_runs_mixed_in_one_directory(tmp_path):
     assert res.problems(d / "100.ftrace") == []
     assert res.pids() == {"100", "101", "200"}    # everything readable is converted
     assert "other_run" in res.names()
-
-
-def test_pid_reused(tmp_path):
-    """Two processes with pid 101, one after the other: both shown, no problem."""
-    d = run_dir(tmp_path)
-    synthetic_run(d, [101, 101])
-    res = convert(d, tmp_path / "p.json")
-    assert res.rc == 0, res.stderr
-    assert res.pids() == {"100", "101", "101.1"}
-    assert {"kid0", "kid1"} <= res.names()
 
 
 def test_pid_shared_by_two_running_processes(tmp_path):
