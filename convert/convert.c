@@ -279,10 +279,8 @@ static void check_run(const run_procs *rp, const ft_run *run, ft_report *r)
                               "the others to run %s: two runs are mixed in one directory; "
                               "converted with the others", p->header.run_id, run_id);
     }
-    /* Its first process: by the directory's name, else by the run's id. */
-    root = run_id_pid(dir_id);
-    if (!root)
-        root = run_id_pid(run_id);
+    /* Its first process, by the run id (not the directory's name: a user may rename it). */
+    root = run_id_pid(run_id);
     for (size_t i = 0; i < rp->n; i++)
         root_seen |= rp->procs[i]->pid == root;
     if (root && rp->n && !root_seen)

@@ -621,7 +621,17 @@ ft_status ft_proc_read(ft_proc *p, ft_report *r)
             break;
         case FT_ECORRUPT:
         case FT_EZSTD:
-            problem(p, r, frame.offset, "%s; frame skipped", ft_status_str(st));
+            /* Say how much was lost: with zeros or garbage in the file, the frame the
+             * reader skipped is not one frame but everything up to the next one. */
+            if (frame.offset + frame.size >= ft_file_reader_size(fr))
+                problem(p, r, frame.offset, "%s%s; frame skipped, and the %" PRIu64 " bytes "
+                        "to the end of the file", st == FT_EZSTD ? "zstd: " : "",
+                        frame.reason ? frame.reason : ft_status_str(st), frame.size);
+            else
+                problem(p, r, frame.offset, "%s%s; frame skipped (%" PRIu64 " bytes: reading "
+                        "resumes at offset %" PRIu64 ")", st == FT_EZSTD ? "zstd: " : "",
+                        frame.reason ? frame.reason : ft_status_str(st), frame.size,
+                        frame.offset + frame.size);
             st = FT_OK;
             break;
         default:

@@ -170,6 +170,38 @@ def test_flipped_bytes_in_a_chunk(real_trace, tmp_path, where):
     ffprofiler_check(res.out, "profile", "info")
 
 
+@pytest.mark.parametrize("where", ["appended", "over-frames"])
+def test_zeroed_blocks_in_a_file(real_trace, tmp_path, where):
+    """What a crash of the file system can leave: a run of zero bytes appended to the file,
+    or written over a part of it. Said at its offset; reading resumes at the next frame."""
+    name, data = real_trace
+    frames = frame_offsets(data)
+    if where == "appended":
+        start, bad = len(data), data + b"\0" * 4096
+    else:       # from the middle of frame 3 to the middle of frame 5
+        start = (frames[3] + frames[4]) // 2
+        stop = (frames[5] + frames[6]) // 2
+        bad = data[:start] + b"\0" * (stop - start) + data[stop:]
+    path = run_dir(tmp_path) / name
+    path.write_bytes(bad)
+    res = convert(tmp_path / "traces", tmp_path / "p.json")
+    assert res.rc == 3, res.stderr
+    events, names = ref_events(path)
+    assert res.events == events, res.stderr
+    assert names <= res.names()
+    problems = res.problems(path)
+    if where == "appended":
+        full, _ = ref_events_of_bytes(data, tmp_path)
+        assert events == full
+        assert problems == [(start, "no zstd frame starts here; frame skipped, and the 4096 "
+                             "bytes to the end of the file")], problems
+    else:
+        # Frame 3 fails; its extent ends in the zeros, which are skipped up to frame 6.
+        assert any(o == frames[3] and "frame skipped" in r for o, r in problems), problems
+        assert (frames[4], "no zstd frame starts here; frame skipped (%d bytes: reading "
+                "resumes at offset %d)" % (frames[6] - frames[4], frames[6])) in problems
+
+
 def ref_events_of_bytes(data, tmp_path):
     p = tmp_path / "ref.ftrace"
     p.write_bytes(data)
