@@ -6,6 +6,7 @@
 #   make test        build and run every test (C unit tests, pytest end-to-end)
 #   make test-san    the C unit tests and ft-convert under ASan+UBSan, ft-convert under Valgrind
 #   make fuzz        libFuzzer campaigns on the decoder and the converter (needs clang)
+#   make fuzz-coverage  how much of format/ and convert/ the fuzz inputs reach
 #   make clean
 #
 # PYTHON=/path/to/python3.X builds the extension for that interpreter (each interpreter gets
@@ -228,3 +229,21 @@ fuzz: fuzz-build
 
 fuzz-deps:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(FUZZ_DEB_PACKAGES)"
+
+# make fuzz-coverage: the line and branch coverage of format/ and convert/ that a target's
+# inputs reach (seed corpus + what campaigns kept in build/fuzz/corpus/), measured by a
+# plain replay build with clang's source-based coverage (llvm-profdata, llvm-cov).
+.PHONY: fuzz-coverage
+fuzz-coverage:
+	@set -e; mkdir -p $(FUZZ_DIR)/corpus; for t in $(FUZZ_TARGETS); do \
+	    $(FUZZ_CC) -std=gnu11 -O0 -g -fprofile-instr-generate -fcoverage-mapping -Iformat -Iconvert \
+	        $(ZSTD_CFLAGS) $(CJSON_CFLAGS) tests/fuzz/fuzz_$$t.c tests/fuzz/replay.c $(FUZZ_LIB_SRC) \
+	        -o $(FUZZ_DIR)/cov_$$t $(CJSON_LIBS) $(ZSTD_LIBS) -lz -lpthread -lm; \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	    LLVM_PROFILE_FILE=$(FUZZ_DIR)/cov_$$t.profraw $(FUZZ_DIR)/cov_$$t tests/fuzz/corpus/$$t \
+	        $(FUZZ_DIR)/corpus/$$t >/dev/null; \
+	    llvm-profdata merge -sparse $(FUZZ_DIR)/cov_$$t.profraw -o $(FUZZ_DIR)/cov_$$t.profdata; \
+	    echo "== fuzz_$$t: coverage of format/ and convert/ by its inputs"; \
+	    llvm-cov report $(FUZZ_DIR)/cov_$$t -instr-profile=$(FUZZ_DIR)/cov_$$t.profdata \
+	        $(FUZZ_LIB_SRC); \
+	done
