@@ -23,8 +23,8 @@
 #include <time.h>
 
 #include "firefox.h"
-#include "ft_file.h"
 #include "ft_buf.h"
+#include "ft_file.h"
 #include "jsonw.h"
 #include "lineage.h"
 #include "proc.h"
