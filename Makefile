@@ -6,6 +6,9 @@
 #   make test        build and run every test (C unit tests, pytest end-to-end)
 #   make test-matrix the same, named for what it is: end-to-end tests on every interpreter
 #   make list-pythons  the interpreters the end-to-end tests use, one per version
+#   make test-san    the C unit tests and ft-convert under ASan+UBSan, ft-convert under Valgrind
+#   make fuzz        libFuzzer campaigns on the decoder and the converter (needs clang)
+#   make fuzz-coverage  how much of format/ and convert/ the fuzz inputs reach
 #   make clean
 #
 # PYTHON=/path/to/python3.X builds the extension for that interpreter (each interpreter gets
@@ -61,7 +64,7 @@ PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()
 PY_EXT_SUFFIX = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
 EXT = python/functiontrace/_functiontrace$(PY_EXT_SUFFIX)
 
-.PHONY: all ext convert deps demo test test-c test-e2e test-matrix list-pythons clean check-deps
+.PHONY: all ext convert deps demo test test-c test-e2e test-matrix list-pythons test-san clean check-deps
 all: convert ext
 
 convert: $(BUILD)/ft-convert
@@ -99,8 +102,19 @@ $(BUILD)/tests/%: tests/c/%.c $(CONVERT_OBJ) $(BUILD)/libftformat.a $(wildcard t
 $(BUILD)/ftdump: tests/c/ftdump_main.c $(BUILD)/libftformat.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(ALL_LDFLAGS) $(ZSTD_LIBS)
 
-test-c: $(TEST_C_BIN) $(BUILD)/ftdump
+# The fuzz targets' inputs replayed by a plain build (tests/fuzz/replay.c): the seed corpus
+# and every crasher found so far, so that a fixed crash stays fixed without clang.
+FUZZ_TARGETS := decode convert
+FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/tests/replay_%)
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(CONVERT_OBJ) $(BUILD)/libftformat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CJSON_CFLAGS) -Iconvert tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
+	    $(CONVERT_OBJ) $(BUILD)/libftformat.a -o $@ $(ALL_LDFLAGS) $(CJSON_LIBS) $(ZSTD_LIBS) -lz -lpthread -lm
+
+test-c: $(TEST_C_BIN) $(BUILD)/ftdump $(FUZZ_REPLAY)
 	@set -e; for t in $(TEST_C_BIN); do echo "== $$t"; $$t; done
+	@set -e; for t in $(FUZZ_TARGETS); do echo "== replay $$t"; \
+	    $(BUILD)/tests/replay_$$t tests/fuzz/corpus/$$t tests/fuzz/crashers/$$t; done
 
 test-e2e: convert $(BUILD)/ftdump
 	@$(MAKE) --no-print-directory list-pythons
@@ -126,10 +140,24 @@ list-pythons:
 	for v in $(TEST_VERSIONS); do \
 	    echo "$$found" | grep -qx "$$v" || echo "  $$v  NOT FOUND: not tested (no interpreter with headers)"; \
 	done
+# make test-san: the C unit tests and the fuzz corpus replays built with ASan+UBSan (in
+# build/san/, apart from the plain build), the bad-input and command-line tests run against
+# an ASan+UBSan ft-convert (any report, a leak included, fails them), and the plain
+# ft-convert under Valgrind on a real run, a damaged one and a multi-process one
+# (tests/check-valgrind). The tests record with one interpreter, SAN_PYTHON (3.12 when
+# there is one). CI runs this after `make test`.
+SAN_BUILD := $(BUILD)/san
+SAN_PYTHON ?= $(firstword $(shell tests/find-pythons 3.12) $(TEST_PYTHONS))
+test-san: check-deps convert $(BUILD)/tests/test_convert
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN=address,undefined test-c $(SAN_BUILD)/ft-convert
+	@$(MAKE) --no-print-directory ext PYTHON=$(SAN_PYTHON)
+	FT_TEST_PYTHONS="$(SAN_PYTHON)" FT_CONVERT="$(abspath $(SAN_BUILD)/ft-convert)" \
+	    $(PYTEST) -q tests/test_bad_input.py tests/test_convert_cli.py
+	tests/check-valgrind $(BUILD)/ft-convert $(SAN_PYTHON) $(BUILD)/tests/test_convert
 
 # Debian packages the build and the tests need.
 DEB_PACKAGES := gcc make pkg-config python3-dev libmsgpack-dev libzstd-dev libcjson-dev \
-                zlib1g-dev python3-pytest python3-zstandard
+                zlib1g-dev python3-pytest python3-zstandard valgrind
 # npm may come with a nodejs package of another origin; only its command matters.
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done; \
@@ -181,3 +209,59 @@ bench-floor:
 $(BUILD)/bench/floor/_ftbench_floor%: tests/bench/floor/ftbench_floor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -I$(PY_INCLUDE) $< -o $@ $(ALL_LDFLAGS)
+
+# make fuzz: libFuzzer on tests/fuzz/fuzz_decode.c and fuzz_convert.c, FUZZ_SECONDS each, one
+# after the other on one core. Needs clang with libFuzzer (Debian: clang, libclang-rt-dev;
+# `make fuzz-deps`); nothing else in this Makefile does. Each campaign starts from the seed
+# corpus (tests/fuzz/corpus/<target>, read only) and keeps what it finds in
+# build/fuzz/corpus/<target>; crashing inputs land in build/fuzz/crashes/. A crash that is
+# fixed gets its input copied to tests/fuzz/crashers/<target>/, which `make test` replays.
+# FUZZ_ARGS goes to every libFuzzer run, e.g. FUZZ_ARGS=-max_len=65536.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS ?=
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -g -O1 $(FUZZ_SAN) -Iformat -Iconvert $(ZSTD_CFLAGS) $(CJSON_CFLAGS)
+FUZZ_LIB_SRC := $(FORMAT_SRC) $(CONVERT_SRC)
+FUZZ_DEB_PACKAGES := clang libclang-rt-dev
+
+.PHONY: fuzz fuzz-build fuzz-deps
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+# The library is compiled in with the target, instrumented alike, so that the fuzzer sees
+# every branch of format/ and convert/, not only the target's. One process, one core.
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(FORMAT_HDR) $(CONVERT_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB_SRC) -o $@ \
+	    $(CJSON_LIBS) $(ZSTD_LIBS) -lz -lpthread -lm
+
+fuzz: fuzz-build
+	@set -e; mkdir -p $(FUZZ_DIR)/crashes; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- $(FUZZ_ARGS) \
+	        $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t; \
+	done
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(FUZZ_DEB_PACKAGES)"
+
+# make fuzz-coverage: the line and branch coverage of format/ and convert/ that a target's
+# inputs reach (seed corpus + what campaigns kept in build/fuzz/corpus/), measured by a
+# plain replay build with clang's source-based coverage (llvm-profdata, llvm-cov).
+.PHONY: fuzz-coverage
+fuzz-coverage:
+	@set -e; mkdir -p $(FUZZ_DIR)/corpus; for t in $(FUZZ_TARGETS); do \
+	    $(FUZZ_CC) -std=gnu11 -O0 -g -fprofile-instr-generate -fcoverage-mapping -Iformat -Iconvert \
+	        $(ZSTD_CFLAGS) $(CJSON_CFLAGS) tests/fuzz/fuzz_$$t.c tests/fuzz/replay.c $(FUZZ_LIB_SRC) \
+	        -o $(FUZZ_DIR)/cov_$$t $(CJSON_LIBS) $(ZSTD_LIBS) -lz -lpthread -lm; \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	    LLVM_PROFILE_FILE=$(FUZZ_DIR)/cov_$$t.profraw $(FUZZ_DIR)/cov_$$t tests/fuzz/corpus/$$t \
+	        $(FUZZ_DIR)/corpus/$$t >/dev/null; \
+	    llvm-profdata merge -sparse $(FUZZ_DIR)/cov_$$t.profraw -o $(FUZZ_DIR)/cov_$$t.profdata; \
+	    echo "== fuzz_$$t: coverage of format/ and convert/ by its inputs"; \
+	    llvm-cov report $(FUZZ_DIR)/cov_$$t -instr-profile=$(FUZZ_DIR)/cov_$$t.profdata \
+	        $(FUZZ_LIB_SRC); \
+	done

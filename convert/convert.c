@@ -25,6 +25,7 @@
 #include "firefox.h"
 #include "info.h"
 #include "ft_buf.h"
+#include "ft_file.h"
 #include "jsonw.h"
 #include "lineage.h"
 #include "merge.h"
@@ -39,11 +40,14 @@ typedef struct placed {
     ft_proc proc;
     uint64_t base;      /* clock time of profile time zero, in this file's clock */
     int64_t start_rel;  /* process start relative to time zero (sort key) */
+    int unaligned;      /* its clock cannot be placed against the others' (see place) */
 } placed;
 
+/* Wall-clock time of a header's start. Unsigned arithmetic: the fields come from the file,
+ * and a damaged one must not overflow a signed integer. */
 static int64_t wall_start(const ft_header *h)
 {
-    return h->wall_anchor_ns + (int64_t)(h->start_ns - h->anchor_ns);
+    return (int64_t)((uint64_t)h->wall_anchor_ns + (h->start_ns - h->anchor_ns));
 }
 
 static int same_str(const char *a, const char *b)
@@ -51,12 +55,43 @@ static int same_str(const char *a, const char *b)
     return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
+/* A header's wall-clock anchor is usable when it was read (the recorder always has one):
+ * 0 or a time before the epoch is a file that cannot be placed by it. */
+static int usable_anchor(const ft_header *h)
+{
+    return h->wall_anchor_ns > 0;
+}
+
+/* How far the distance between two starts may differ on the clock and on the wall clock
+ * before the files are taken to be from different boots (the wall clock may be stepped
+ * by NTP, by much less than this). */
+#define BOOT_SLACK_NS (60 * 1000000000ull)
+
+/* Whether the clock times of a and b can be compared directly: the same clock of the same
+ * host, and (when both have anchors) of the same boot, since a reboot restarts
+ * CLOCK_MONOTONIC while the wall clock goes on. */
+static int shared_clock(const ft_header *a, const ft_header *b)
+{
+    uint64_t mono, wall, diff;
+
+    if (!same_str(a->clock, b->clock) || !same_str(a->hostname, b->hostname))
+        return 0;
+    if (!usable_anchor(a) || !usable_anchor(b))
+        return 1;
+    mono = b->start_ns - a->start_ns;
+    wall = (uint64_t)wall_start(b) - (uint64_t)wall_start(a);
+    diff = mono - wall;
+    return diff <= BOOT_SLACK_NS || -diff <= BOOT_SLACK_NS;
+}
+
 /* Fill every placed.base and start_rel; returns the wall-clock time of time zero (ns since
- * the epoch), or 0 when no file has a header. */
+ * the epoch), or 0 when no file has a header. Files that share one clock are compared on
+ * it; otherwise each is placed by its wall-clock anchor, and one without a usable anchor
+ * cannot be placed at all: it starts at time zero and is marked `unaligned`. */
 static int64_t place(placed *ps, size_t n, ft_report *r)
 {
     const ft_header *first = NULL;
-    int same_clock = 1;
+    int same_clock = 1, have_wall = 0;
     uint64_t mono0 = 0;
     int64_t wall0 = 0;
 
@@ -70,8 +105,7 @@ static int64_t place(placed *ps, size_t n, ft_report *r)
             wall0 = wall_start(&p->header);
             continue;
         }
-        if (!same_str(p->header.clock, first->clock) ||
-            !same_str(p->header.hostname, first->hostname))
+        if (!shared_clock(first, &p->header))
             same_clock = 0;
         if (p->header.start_ns < mono0) {
             mono0 = p->header.start_ns;
@@ -79,21 +113,29 @@ static int64_t place(placed *ps, size_t n, ft_report *r)
         }
     }
     if (!same_clock) {
-        ft_report_note(r, "the traces come from different hosts or clocks; they are aligned "
-                       "by their wall-clock anchors");
+        ft_report_note(r, "the traces come from different hosts, clocks or boots; they are "
+                       "aligned by their wall-clock anchors");
         for (size_t i = 0; i < n; i++) {
             const ft_proc *p = &ps[i].proc;
-            if (p->has_header && wall_start(&p->header) < wall0)
+            if (!p->has_header || !usable_anchor(&p->header))
+                continue;
+            if (!have_wall || wall_start(&p->header) < wall0)
                 wall0 = wall_start(&p->header);
+            have_wall = 1;
         }
     }
     for (size_t i = 0; i < n; i++) {
         const ft_proc *p = &ps[i].proc;
         ps[i].base = mono0;
-        if (p->has_header && !same_clock)
+        ps[i].unaligned = 0;
+        if (p->has_header && !same_clock && usable_anchor(&p->header)) {
             /* t - base = wall(t) - wall0, with wall(t) = wall_anchor + t - anchor. */
             ps[i].base = p->header.anchor_ns - (uint64_t)p->header.wall_anchor_ns +
                          (uint64_t)wall0;
+        } else if (p->has_header && !same_clock) {
+            ps[i].base = p->header.start_ns;
+            ps[i].unaligned = 1;
+        }
         ps[i].start_rel = p->has_header ? (int64_t)(p->header.start_ns - ps[i].base) : INT64_MAX;
     }
     return wall0;
@@ -173,6 +215,83 @@ static ft_status run_procs_load(run_procs *rp, const ft_run *run, ft_report *r)
     for (size_t i = 0; i < rp->n; i++)
         rp->procs[i] = &rp->ps[i].proc;
     return ft_lineage_build(&rp->lin, rp->procs, rp->n);
+}
+
+/* The run id of a run directory's path: its last component. */
+static const char *dir_run_id(const char *dir, char *buf, size_t cap)
+{
+    size_t n = strlen(dir);
+    const char *base;
+
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    snprintf(buf, cap, "%.*s", (int)n, dir);
+    base = strrchr(buf, '/');
+    return base ? base + 1 : buf;
+}
+
+/* The pid a run id ends with (FORMAT.md §1: that of the run's first process), 0 if none. */
+static uint64_t run_id_pid(const char *run_id)
+{
+    const char *dash = run_id ? strrchr(run_id, '-') : NULL;
+    uint64_t pid = 0;
+
+    if (!dash || !dash[1])
+        return 0;
+    for (const char *c = dash + 1; *c; c++) {
+        if (*c < '0' || *c > '9' || pid > UINT64_MAX / 10)
+            return 0;
+        pid = pid * 10 + (uint64_t)(*c - '0');
+    }
+    return pid;
+}
+
+/* What the headers of a run directory say about the run as a whole, each a problem:
+ * files of another run mixed in (they are converted with the others: nothing readable is
+ * dropped), no file of the run's first process, and files whose clock cannot be placed
+ * against the others'. */
+static void check_run(const run_procs *rp, const ft_run *run, ft_report *r)
+{
+    char buf[4096];
+    const char *dir_id, *run_id = NULL;
+    uint64_t root;
+    int root_seen = 0;
+
+    for (size_t i = 0; i < rp->n; i++) {
+        if (rp->ps[i].unaligned)
+            ft_report_problem(r, rp->procs[i]->path, FT_SIGNATURE_SIZE, "its clock (%s on "
+                              "%s) cannot be aligned with the other files' and it has no "
+                              "wall-clock anchor; its times are shown from its own start",
+                              rp->procs[i]->header.clock, rp->procs[i]->header.hostname);
+    }
+    if (!run->dir)
+        return;
+    /* The run: the directory's, when a header names it, else the first file's. */
+    dir_id = dir_run_id(run->dir, buf, sizeof buf);
+    for (size_t i = 0; i < rp->n && !run_id; i++) {
+        if (rp->procs[i]->has_header && same_str(rp->procs[i]->header.run_id, dir_id))
+            run_id = dir_id;
+    }
+    for (size_t i = 0; i < rp->n && !run_id; i++) {
+        if (rp->procs[i]->has_header)
+            run_id = rp->procs[i]->header.run_id;
+    }
+    for (size_t i = 0; i < rp->n; i++) {
+        const ft_proc *p = rp->procs[i];
+        if (p->has_header && !same_str(p->header.run_id, run_id))
+            ft_report_problem(r, p->path, FT_SIGNATURE_SIZE, "this file belongs to run %s, "
+                              "the others to run %s: two runs are mixed in one directory; "
+                              "converted with the others", p->header.run_id, run_id);
+    }
+    /* Its first process, by the run id (not the directory's name: a user may rename it). */
+    root = run_id_pid(run_id);
+    for (size_t i = 0; i < rp->n; i++)
+        root_seen |= rp->procs[i]->pid == root;
+    if (root && rp->n && !root_seen)
+        ft_report_problem(r, run->dir, FT_REPORT_NO_OFFSET, "no trace file of the run's first "
+                          "process (pid %" PRIu64 ", from the run id): it is missing, so the "
+                          "run is incomplete; the %zu file%s found %s converted", root, rp->n,
+                          rp->n == 1 ? "" : "s", rp->n == 1 ? "is" : "are");
 }
 
 /* The texts of one process's markers and name, kept until the process is written. */
@@ -259,6 +378,33 @@ typedef struct output {
     const ft_filter *filter;   /* NULL: none */
 } output;
 
+/* A pid is one process's at a time on one host: a process whose pid belonged to another
+ * that was still running when it started (they were converted in start order, so that
+ * one's end is known) is a copied file, or a file of another host of the same name. Both
+ * are converted (lineage.c shows the second as pid.1); this says why. */
+static void check_pid_overlap(const run_procs *rp, size_t head, ft_report *r)
+{
+    const ft_proc *p = rp->procs[head];
+
+    if (!p->has_header)
+        return;
+    for (size_t j = head; j-- > 0;) {
+        const ft_proc *q = rp->procs[j];
+        size_t last = j;
+        if (rp->lin.f[j].head != j || !q->has_header || q->header.pid != p->header.pid ||
+            !same_str(q->header.hostname, p->header.hostname))
+            continue;
+        while (rp->lin.f[last].next != FT_LINEAGE_NONE)
+            last = rp->lin.f[last].next;
+        if (rp->procs[last]->end > p->header.start_ns)
+            ft_report_problem(r, p->path, FT_SIGNATURE_SIZE, "pid %" PRIu64 " is also that "
+                              "of %s, which was still running when this process started: "
+                              "one of them is a copy or from another host of the same name; "
+                              "shown as pid %s", p->header.pid, q->path, rp->lin.f[head].pid);
+        return;     /* only the latest earlier process of the pid matters */
+    }
+}
+
 /* Read every file of the process whose first file is `head` into the last of them, and
  * write the process. */
 static ft_status convert_process(run_procs *rp, size_t head, output *o, ft_report *r,
@@ -271,6 +417,7 @@ static ft_status convert_process(run_procs *rp, size_t head, output *o, ft_repor
     ft_status st = FT_OK;
 
     *write_failed = 0;
+    check_pid_overlap(rp, head, r);
     for (size_t i = head; i != FT_LINEAGE_NONE; i = rp->lin.f[i].next) {
         p = &rp->ps[i].proc;
         if (prev)
@@ -391,6 +538,7 @@ ft_convert_result ft_convert(const ft_convert_opts *o, ft_report *r, ft_convert_
         return FT_CONVERT_FAILED;
     if ((st = run_procs_load(&rp, &run, r)))
         goto out;
+    check_run(&rp, &run, r);
     /* meta.arguments: the command of the run, the first process. */
     if (rp.n && rp.procs[0]->has_header)
         ft_lineage_command(rp.procs[0], arguments, sizeof arguments);

@@ -122,6 +122,7 @@ static ft_status parse_header(ft_proc *p, const ft_frame *fr)
     ft_header_fini(&p->header);
     memset(&p->header, 0, sizeof p->header);
     st = ft_trace_read_header(&r, &p->header);
+    p->header_st = st;
     /* Another format_version in an otherwise sound header still names the process. */
     if (st == FT_OK || st == FT_EVERSION) {
         p->has_header = 1;
@@ -438,6 +439,10 @@ static ft_status read_block(ft_proc *p, ft_report *r, const uint8_t *data, size_
                     if (st)
                         problem(p, r, offset, "header: %s", ft_status_str(st));
                 }
+                if (p->has_header && p->header_st == FT_EVERSION)
+                    problem(p, r, offset, "the header says format version %" PRIu64 ", the "
+                            "signature frame version %d; read as version %d",
+                            p->header.format_version, FT_FORMAT_VERSION, FT_FORMAT_VERSION);
             } else {
                 problem(p, r, offset, "unexpected HEADER record; frame skipped");
             }
@@ -599,7 +604,9 @@ ft_status ft_proc_read(ft_proc *p, ft_report *r)
         switch (st) {
         case FT_OK:
             if (nframes == 0 && first_record_type(&frame) != FT_REC_HEADER)
-                problem(p, r, frame.offset, "the first frame is not a header");
+                problem(p, r, frame.offset, "the first frame is not a header: no header for "
+                        "this process (its pid, %" PRIu64 ", is taken from the file name)",
+                        p->pid);
             st = read_block(p, r, frame.data, frame.len, frame.offset, nframes == 0, 0,
                             &chunk_of);
             nframes++;
@@ -616,7 +623,17 @@ ft_status ft_proc_read(ft_proc *p, ft_report *r)
             break;
         case FT_ECORRUPT:
         case FT_EZSTD:
-            problem(p, r, frame.offset, "%s; frame skipped", ft_status_str(st));
+            /* Say how much was lost: with zeros or garbage in the file, the frame the
+             * reader skipped is not one frame but everything up to the next one. */
+            if (frame.offset + frame.size >= ft_file_reader_size(fr))
+                problem(p, r, frame.offset, "%s%s; frame skipped, and the %" PRIu64 " bytes "
+                        "to the end of the file", st == FT_EZSTD ? "zstd: " : "",
+                        frame.reason ? frame.reason : ft_status_str(st), frame.size);
+            else
+                problem(p, r, frame.offset, "%s%s; frame skipped (%" PRIu64 " bytes: reading "
+                        "resumes at offset %" PRIu64 ")", st == FT_EZSTD ? "zstd: " : "",
+                        frame.reason ? frame.reason : ft_status_str(st), frame.size,
+                        frame.offset + frame.size);
             st = FT_OK;
             break;
         default:

@@ -55,6 +55,8 @@ typedef struct ft_proc {
     int unreadable;         /* no signature, another version, cannot open */
     int has_header;
     ft_header header;       /* zeroed when !has_header */
+    ft_status header_st;    /* decoding the header: FT_OK, or FT_EVERSION for a header of
+                               another format_version (still used, and reported) */
     int has_trailer;
     ft_trailer trailer;
     uint64_t pid;           /* the header's, else from the file name, else 0 */

@@ -251,16 +251,22 @@ static ft_status decompress_frame(ft_file_reader *fr, size_t csize, ft_frame *fr
     /* Unknown sizes are refused because every encoder sets them (FORMAT.md §2); the cap
      * keeps a forged header from making us allocate gigabytes. */
     if (content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR ||
-        content > FT_MAX_FRAME_CONTENT)
+        content > FT_MAX_FRAME_CONTENT) {
+        frame->reason = "the frame header gives no content size, or one over the limit";
         return FT_ECORRUPT;
+    }
     fr->out.len = 0;
     if ((st = ft_buf_reserve(&fr->out, content ? (size_t)content : 1)))
         return st;
     got = ZSTD_decompressDCtx(fr->dctx, fr->out.ptr, (size_t)content, src, csize);
-    if (ZSTD_isError(got))
+    if (ZSTD_isError(got)) {
+        frame->reason = ZSTD_getErrorName(got);   /* static text */
         return FT_EZSTD;
-    if (got != content)
+    }
+    if (got != content) {
+        frame->reason = "the frame holds less than its header's content size";
         return FT_ECORRUPT;
+    }
     frame->data = fr->out.ptr;
     frame->len = got;
     return FT_OK;
@@ -296,6 +302,7 @@ ft_status ft_file_reader_next(ft_file_reader *fr, ft_frame *frame)
             continue;
         }
         if (magic != ZSTD_MAGICNUMBER) {
+            frame->reason = "no zstd frame starts here";
             st = FT_ECORRUPT;
             fr->pos = next_magic(fr, fr->pos + 1);
             goto out;
@@ -309,6 +316,7 @@ ft_status ft_file_reader_next(ft_file_reader *fr, ft_frame *frame)
                 st = FT_ETRUNC;
                 goto out;
             }
+            frame->reason = "the frame's header or block sizes are damaged";
             st = FT_ECORRUPT;
             fr->pos = next;
             goto out;
@@ -329,6 +337,8 @@ ft_status ft_file_reader_next(ft_file_reader *fr, ft_frame *frame)
 out:
     if (st == FT_ETRUNC)
         fr->done = 1;
+    if (st == FT_ECORRUPT || st == FT_EZSTD)
+        frame->size = fr->pos - frame->offset;
     if (st != FT_OK) {
         frame->data = NULL;
         frame->len = 0;

@@ -33,9 +33,11 @@ typedef struct ft_file_reader ft_file_reader;
 
 typedef struct ft_frame {
     uint64_t offset;        /* file offset of the frame's first byte */
-    uint64_t size;          /* compressed size in the file (0 if unknown) */
+    uint64_t size;          /* compressed size in the file; after FT_ECORRUPT / FT_EZSTD,
+                               the bytes skipped (reading resumes at offset + size) */
     const uint8_t *data;    /* decompressed content, valid until the next call */
     size_t len;
+    const char *reason;     /* after FT_ECORRUPT / FT_EZSTD: what is wrong, static text */
 } ft_frame;
 
 /* Open a file / a memory range and check the signature frame.
@@ -52,7 +54,7 @@ void ft_file_reader_free(ft_file_reader *fr);  /* NULL is fine */
  * FT_ETRUNC: the file ends inside a frame (frame->offset says where it began); the next call
  *   returns FT_END.
  * FT_ECORRUPT / FT_EZSTD: the frame at frame->offset is unreadable; the next call resumes
- *   after it (or at the next frame magic found).
+ *   after it (or at the next frame magic found), at frame->offset + frame->size.
  * FT_ENOMEM. */
 ft_status ft_file_reader_next(ft_file_reader *fr, ft_frame *frame);
 

@@ -48,12 +48,16 @@ static void tg_frame(tg *g)
     g->blk.len = 0;
 }
 
+/* The run id every header gets: a test of another run sets it (FORMAT.md §1: the id ends
+ * with the pid of the run's first process, which ft-convert checks). */
+static const char *tg_run_id = "20250101-000000-100";
+
 /* A header; ppid 1 and no start_reason unless tg_header_proc says otherwise. */
 static void tg_header_proc(tg *g, uint64_t pid, uint64_t ppid, uint64_t start_ns,
                            const char *host, char **argv, size_t argc, const char *start_reason)
 {
     ft_header h = {
-        .format_version = 1, .run_id = "20250101-000000-100", .pid = pid, .ppid = ppid,
+        .format_version = 1, .run_id = (char *)tg_run_id, .pid = pid, .ppid = ppid,
         .hostname = (char *)host, .python_version = "3.12.1",
         .python_implementation = "CPython", .executable = "/usr/bin/python3",
         .argv = argv, .argc = argc, .cwd = "/tmp", .clock = "CLOCK_MONOTONIC",

@@ -1028,8 +1028,13 @@ static void test_file_damage(void)
                 ft_frame fm;
                 ft_status st;
                 size_t ok = 0, err = 0;
-                while ((st = ft_file_reader_next(fr, &fm)) != FT_END)
+                while ((st = ft_file_reader_next(fr, &fm)) != FT_END) {
                     st == FT_OK ? ok++ : err++;
+                    /* the junk: said where it is, what it is, and how much was skipped */
+                    if (st != FT_OK)
+                        CHECK(st == FT_ECORRUPT && fm.offset == at && fm.size == ins_len &&
+                              fm.reason && strcmp(fm.reason, "no zstd frame starts here") == 0);
+                }
                 CHECK(ok == f.n && err == (size_t)junk);
             }
             ft_file_reader_free(fr);
@@ -1055,7 +1060,8 @@ static void test_file_damage(void)
         CHECK_ST(ft_frame_compress(cc, 1, "xyz", 3, &file), FT_OK);
         CHECK_ST(ft_file_reader_open_mem(file.ptr, file.len, &fr, NULL), FT_OK);
         CHECK_ST(ft_file_reader_next(fr, &fm), FT_ECORRUPT);
-        CHECK(fm.offset == FT_SIGNATURE_SIZE);
+        CHECK(fm.offset == FT_SIGNATURE_SIZE && fm.size == out.pos && fm.reason &&
+              strstr(fm.reason, "no content size"));
         CHECK_ST(ft_file_reader_next(fr, &fm), FT_OK);
         CHECK(fm.len == 3 && memcmp(fm.data, "xyz", 3) == 0);
         CHECK_ST(ft_file_reader_next(fr, &fm), FT_END);
