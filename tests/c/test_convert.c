@@ -1310,6 +1310,7 @@ static int generate(const char *dir, uint64_t events, int nthreads, enum gen_sha
     if (nthreads < 1 || nthreads > 64)
         return 1;
     mkdir(dir, 0777);
+    tg_run_id = "20250101-000000-4242";   /* a complete run: its first process is 4242 */
     tg_begin(&g);
     tg_header(&g, 4242, TG_MONO0);
     for (int f = 0; f < 64; f++) {
