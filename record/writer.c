@@ -98,7 +98,7 @@ static struct {
     .fd = -1,
 };
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+static int write_loop(int fd, const uint8_t *p, size_t n)
 {
     while (n > 0) {
         ssize_t r = write(fd, p, n);
@@ -115,6 +115,32 @@ static int write_all(int fd, const uint8_t *p, size_t n)
         n -= (size_t)r;
     }
     return 0;
+}
+
+/* write_loop, with SIGXFSZ kept from the program. A write past RLIMIT_FSIZE raises SIGXFSZ
+ * in the writing thread; CPython ignores it, but a program that restored its default action
+ * would be killed by our write, where untraced it never reached the limit. So it is blocked
+ * for the write, and if the write failed with EFBIG and the signal was not already pending
+ * (the program's own), the one it raised is taken off again. Two sigprocmask calls a chunk.
+ * (The compressor thread blocks every signal anyway.) */
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    sigset_t xfsz, old, pending;
+    int was_pending, rc, err;
+
+    sigemptyset(&xfsz);
+    sigaddset(&xfsz, SIGXFSZ);
+    pthread_sigmask(SIG_BLOCK, &xfsz, &old);
+    was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ) == 1;
+    rc = write_loop(fd, p, n);
+    err = errno;
+    if (rc && err == EFBIG && !was_pending) {
+        const struct timespec zero = { 0, 0 };
+        (void)sigtimedwait(&xfsz, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = err;
+    return rc;
 }
 
 /* The one message of a failed trace. The partial frame, if any, is cut off so that the file
@@ -588,7 +614,7 @@ void ft_writer_put_frame_signal_safe(const uint8_t *p, size_t n)
     int fd = w.fd;
 
     if (fd >= 0)
-        (void)write_all(fd, p, n);
+        (void)write_loop(fd, p, n);
 }
 
 void ft_writer_abandon(void)
