@@ -4,6 +4,7 @@
 #   make             build ft-convert and the extension for $(PYTHON)
 #   make demo        deps + build + record samples/demo.py + convert → demo/profile.json
 #   make test        build and run every test (C unit tests, pytest end-to-end)
+#   make test-suites CPython's own test suites under the recorder (slow: minutes)
 #   make clean
 #
 # PYTHON=/path/to/python3.X builds the extension for that interpreter (each interpreter gets
@@ -59,7 +60,7 @@ PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()
 PY_EXT_SUFFIX = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
 EXT = python/functiontrace/_functiontrace$(PY_EXT_SUFFIX)
 
-.PHONY: all ext convert deps demo test test-c test-e2e clean check-deps
+.PHONY: all ext convert deps demo test test-c test-e2e test-suites clean check-deps
 all: convert ext
 
 convert: $(BUILD)/ft-convert
@@ -103,6 +104,14 @@ test-c: $(TEST_C_BIN) $(BUILD)/ftdump
 test-e2e: convert $(BUILD)/ftdump
 	@for py in $(TEST_PYTHONS); do $(MAKE) --no-print-directory ext PYTHON=$$py || exit 1; done
 	FT_TEST_PYTHONS="$(TEST_PYTHONS)" FT_CONVERT="$(abspath $(BUILD)/ft-convert)" $(PYTEST) -q tests
+
+# Subsets of CPython's own test suites (json, generators, threading, subprocess,
+# multiprocessing with spawn, asyncio), each run plain and traced with every interpreter of
+# TEST_PYTHONS: same results, and traces that convert and load (tests/suites/).
+test-suites: convert
+	@for py in $(TEST_PYTHONS); do $(MAKE) --no-print-directory ext PYTHON=$$py || exit 1; done
+	FT_TEST_SUITES=1 FT_TEST_PYTHONS="$(TEST_PYTHONS)" FT_CONVERT="$(abspath $(BUILD)/ft-convert)" \
+	    $(PYTEST) -q tests/suites
 
 test: check-deps
 	@$(MAKE) --no-print-directory test-c
