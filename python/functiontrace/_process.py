@@ -263,13 +263,23 @@ def _at_exit():
             stats = _ft.stop("exit", process_label=label)
         else:
             stats = _ft.stop_at_exit(label)
-            _signals_to_c()
-            for fd, pid in _mp_helpers():
-                _ft.wait_at_exit(fd, pid)
     except Exception:
         return
+    if stats is not None and not _uncaught_keyboard_interrupt():
+        # Each on its own: a failure of one (the trace could not be written) must not
+        # cost the others, nor the report below.
+        for step in (_signals_to_c, _wait_for_mp_helpers):
+            try:
+                step()
+            except Exception:
+                pass
     if stats is not None and not _state.quiet and _state.root_pid == os.getpid():
         _report(stats)
+
+
+def _wait_for_mp_helpers():
+    for fd, pid in _mp_helpers():
+        _ft.wait_at_exit(fd, pid)
 
 
 def _mp_helpers():
@@ -579,6 +589,7 @@ def export_run(run_dir, mode, quiet=False):
     where the run went unless quiet."""
     _state.root_pid = os.getpid()
     _state.quiet = quiet
+    _state.env_before_run = {k: os.environ.get(k) for k in (RUN_DIR_ENV, OPTIONS_ENV, "PYTHONPATH")}
     os.environ[RUN_DIR_ENV] = run_dir
     os.environ[OPTIONS_ENV] = "mode=%s" % mode
     os.environ.pop(EXEC_ENV, None)
@@ -586,6 +597,17 @@ def export_run(run_dir, mode, quiet=False):
     if BOOTSTRAP_DIR not in path.split(os.pathsep):
         os.environ["PYTHONPATH"] = BOOTSTRAP_DIR + (os.pathsep + path if path else "")
     _cache_bytecode()
+
+
+def unexport_run():
+    """Undo export_run(): the run could not start, and the program runs untraced, so its
+    children must not try to join the run either."""
+    for key, value in getattr(_state, "env_before_run", {}).items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    _state.root_pid = None
 
 
 def _cache_bytecode():
