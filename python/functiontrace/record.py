@@ -260,9 +260,13 @@ def _start_or_warn(run_dir, target, opts):
         # the program leaves running are joined by the interpreter after this function
         # returns, and their events belong in the trace.
         start(run_dir, target.header_argv(), opts.mode)
-    except (OSError, RuntimeError) as e:
+    except OSError as e:
         _process.unexport_run()
         _warn_untraced("cannot record: %s" % e)
+    except RuntimeError as e:
+        # A request that cannot be met (a backend that cannot record this mode): the
+        # user's mistake, not the machine's, and the program has not started.
+        sys.exit("functiontrace: cannot record: %s" % e)
 
 
 def _warn_untraced(why):
