@@ -229,6 +229,34 @@ def test_disk_full(py, tmp_path, tmpfs):
     assert_drop_recorded(disk / "traces", tmp_path, ours[1])
 
 
+def test_disk_full_children(py, tmp_path, tmpfs):
+    """The disk fills up before the program starts its children: each child runs as it
+    would have and says once that its events are lost (its trace could not be created,
+    or could not be written past its start)."""
+    disk = tmpfs("size=%d" % SPACE)
+    script = write(tmp_path, "kids.py", """
+        import subprocess, sys
+        def f(i):
+            return i + 1
+        for i in range(300_000):
+            f(i)
+        for k in range(2):
+            subprocess.run([sys.executable, "-c",
+                            "def g(i): return i\\nfor i in range(200_000): g(i)\\n"
+                            "print('child done')"], check=True)
+        print("parent done")
+        """)
+    plain = run([py, str(script)], tmp_path)
+    traced = run(record_cmd(py, disk / "traces", [str(script)], quiet=False), tmp_path)
+    ours = assert_same_program(plain, traced)
+    assert plain.stdout == b"child done\nchild done\nparent done\n"
+    # The root's failure, one line per child, the summary.
+    assert len(ours) == 4, ours
+    assert all("No space left on device" in line for line in ours[:3]), ours
+    res = convert(disk / "traces", tmp_path / "profile.json")
+    assert res.returncode == 3, res.stderr
+
+
 def limit_file_size():
     def preexec():
         resource.setrlimit(resource.RLIMIT_FSIZE, (SPACE, SPACE))
@@ -310,3 +338,62 @@ def test_unwritable_output_dir(py, tmp_path, tmpfs, quiet):
         ours = assert_same_program(plain, traced)
         assert len(ours) == 1 and "the program runs untraced" in ours[0], ours
         assert not list(out.glob("**/*.ftrace")) if out.is_dir() else True
+
+
+# ---- memory stays bounded ----
+
+LONG_RUN = """
+    import threading, time
+
+    CALLS = %d
+    progress = [0, 0, 0]
+
+    def work(x):
+        return x + 1
+
+    def worker(k):
+        for i in range(CALLS // 10_000):
+            for j in range(10_000):
+                work(j)
+            progress[k] = (i + 1) * 10_000
+
+    def rss_kib():
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        time.sleep(0.05)
+        print("rss", sum(progress), rss_kib(), flush=True)
+    for t in threads:
+        t.join()
+    print("rss", sum(progress), rss_kib(), flush=True)
+    """
+
+
+def test_memory_stays_flat(py, tmp_path):
+    """3 threads, 3.6 million calls (7.2 million events): the traced program's resident
+    memory, sampled from inside it, stops growing once every thread has its buffer: what
+    was recorded is written and its memory reused, nothing is kept per event."""
+    calls = 1_200_000
+    script = write(tmp_path, "long.py", LONG_RUN % calls)
+    res = run(record_cmd(py, tmp_path / "traces", [str(script)]), tmp_path)
+    assert res.returncode == 0, res.stderr
+    samples = [tuple(map(int, line.split()[1:])) for line in res.stdout.decode().splitlines()]
+    total = 3 * calls
+    # From a quarter of the run on (buffers allocated, functions interned, zstd warmed up).
+    after = [rss for done, rss in samples if done >= total // 4]
+    assert len(after) >= 5, samples
+    growth = max(after) - after[0]
+    # 2 MiB for the last 5.4 million events: a leak of one byte per event would show.
+    assert growth < 2 << 10, samples
+    # ...and the events are all in the trace, none dropped.
+    conv = subprocess.run([CONVERT, str(tmp_path / "traces"), "-o", "-"], capture_output=True,
+                          text=False, timeout=120)
+    assert conv.returncode == 0, conv.stderr
+    events = int(re.search(rb"samples from (\d+) events", conv.stderr).group(1))
+    assert events >= 2 * total

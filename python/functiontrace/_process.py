@@ -258,16 +258,17 @@ def _at_exit():
     except Exception:
         pass
     label = _process_label()
+    interrupted = _uncaught_keyboard_interrupt()
     try:
-        if _uncaught_keyboard_interrupt():
+        if interrupted:
             stats = _ft.stop("exit", process_label=label)
         else:
             stats = _ft.stop_at_exit(label)
     except Exception:
         return
-    if stats is not None and not _uncaught_keyboard_interrupt():
-        # Each on its own: a failure of one (the trace could not be written) must not
-        # cost the others, nor the report below.
+    if not interrupted:
+        # Each on its own: a failure of one (no trailer to hand the signal handler when
+        # the trace could not be written) must not cost the other, nor the report below.
         for step in (_signals_to_c, _wait_for_mp_helpers):
             try:
                 step()
@@ -380,8 +381,10 @@ def _after_fork_child():
     _state.recording = False
     try:
         start(_state.run_dir, _state.argv, _state.mode, "fork")
-    except Exception:
+    except Exception as e:
         _ft.stop()
+        if isinstance(e, OSError):
+            _cannot_record(e)
 
 
 def _wraps(wrapper, real):
@@ -477,6 +480,8 @@ def _make_exec(real, env_pos):
                 os.environ[EXEC_ENV] = old
             try:
                 start(_state.run_dir, _state.argv, _state.mode, "exec")
+            except OSError as e:
+                _cannot_record(e)
             except Exception:
                 pass
             raise
@@ -716,4 +721,18 @@ def bootstrap():
     if os.environ.pop(EXEC_ENV, None) == str(os.getpid()):
         reason = "exec"
     argv = program_argv(_command_line(), getattr(sys, "argv", []))
-    start(run_dir, argv, opts.get("mode", "all"), reason)
+    try:
+        start(run_dir, argv, opts.get("mode", "all"), reason)
+    except OSError as e:
+        _cannot_record(e)
+
+
+def _cannot_record(e):
+    """This process of the run cannot create its trace (a full disk, a run directory gone
+    or read-only): it runs untraced, and says so once, on fd 2 (the program may have
+    replaced sys.stderr), as a process whose trace fails later does (writer.h)."""
+    try:
+        os.write(2, ("functiontrace: cannot record process %d: %s; it runs untraced\n"
+                     % (os.getpid(), e)).encode("utf-8", "replace"))
+    except OSError:
+        pass
