@@ -133,15 +133,4 @@ def test_suite_unchanged(py, tmp_path, suite):
                if m not in names_in_profile
                and not any(n.endswith("." + m) for n in names_in_profile)}
     assert methods and not missing
-    _load_in_profiler(profile_path)
-
-
-def _load_in_profiler(profile_path):
-    """ffprofiler-check, retried once when its daemon was merely slow to start (a loaded
-    machine), which says nothing about the profile."""
-    try:
-        ffprofiler_check(profile_path, "profile", "info")
-    except AssertionError as e:
-        if "did not become ready" not in str(e):
-            raise
-        ffprofiler_check(profile_path, "profile", "info")
+    ffprofiler_check(profile_path, "profile", "info")
