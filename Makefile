@@ -9,6 +9,7 @@
 #   make test-san    the C unit tests and ft-convert under ASan+UBSan, ft-convert under Valgrind
 #   make fuzz        libFuzzer campaigns on the decoder and the converter (needs clang)
 #   make fuzz-coverage  how much of format/ and convert/ the fuzz inputs reach
+#   make test-suites CPython's own test suites under the recorder (slow: minutes)
 #   make clean
 #
 # PYTHON=/path/to/python3.X builds the extension for that interpreter (each interpreter gets
@@ -64,7 +65,7 @@ PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()
 PY_EXT_SUFFIX = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
 EXT = python/functiontrace/_functiontrace$(PY_EXT_SUFFIX)
 
-.PHONY: all ext convert deps demo test test-c test-e2e test-matrix list-pythons test-san clean check-deps
+.PHONY: all ext convert deps demo test test-c test-e2e test-matrix list-pythons test-san test-suites clean check-deps
 all: convert ext
 
 convert: $(BUILD)/ft-convert
@@ -120,6 +121,14 @@ test-e2e: convert $(BUILD)/ftdump
 	@$(MAKE) --no-print-directory list-pythons
 	@for py in $(TEST_PYTHONS); do $(MAKE) --no-print-directory ext PYTHON=$$py || exit 1; done
 	FT_TEST_PYTHONS="$(TEST_PYTHONS)" FT_CONVERT="$(abspath $(BUILD)/ft-convert)" $(PYTEST) -q tests
+
+# Subsets of CPython's own test suites (json, generators, threading, subprocess,
+# multiprocessing with spawn, asyncio), each run plain and traced with every interpreter of
+# TEST_PYTHONS: same results, and traces that convert and load (tests/suites/).
+test-suites: convert
+	@for py in $(TEST_PYTHONS); do $(MAKE) --no-print-directory ext PYTHON=$$py || exit 1; done
+	FT_TEST_SUITES=1 FT_TEST_PYTHONS="$(TEST_PYTHONS)" FT_CONVERT="$(abspath $(BUILD)/ft-convert)" \
+	    $(PYTEST) -q tests/suites
 
 test: check-deps
 	@$(MAKE) --no-print-directory test-c

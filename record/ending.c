@@ -152,6 +152,15 @@ void ft_ending_finish(const ft_trailer *how, ft_writer_stats *stats)
     forget();
 }
 
+/* A writer that failed (disk full...) writes no more frames, so there is no trailer for a
+ * signal handler to append: the signals keep their default action. */
+static int writer_failed(void)
+{
+    ft_writer_stats s;
+    ft_writer_get_stats(&s);
+    return s.failed;
+}
+
 /* Signal context: write(2), sigaction(2) and raise(3) only. SA_RESETHAND has restored
  * SIG_DFL on entry; the signal raised again is delivered when this returns (it is blocked
  * meanwhile), so the process ends exactly as it would have. */
@@ -175,7 +184,7 @@ int ft_ending_catch_signals(const int *signals, size_t n)
     struct sigaction sa;
     ft_trailer how;
 
-    if (!pend.pending)
+    if (!pend.pending || writer_failed())
         return 0;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

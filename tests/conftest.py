@@ -21,6 +21,10 @@ PYTHONS = os.environ.get("FT_TEST_PYTHONS", "python3").split()
 CONVERT = os.environ.get("FT_CONVERT", str(ROOT / "build" / "ft-convert"))
 FFCHECK = ROOT.parent / "shared" / "tools" / "ffprofiler-check"
 
+# tests/suites (CPython's own test suites under the recorder) takes minutes: only
+# `make test-suites` runs it, by setting FT_TEST_SUITES.
+collect_ignore = [] if os.environ.get("FT_TEST_SUITES") else ["suites"]
+
 
 def _python_id(py):
     out = subprocess.run([py, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],

@@ -289,18 +289,29 @@ def _at_exit():
     except Exception:
         pass
     label = _process_label()
+    interrupted = _uncaught_keyboard_interrupt()
     try:
-        if _uncaught_keyboard_interrupt():
+        if interrupted:
             stats = _ft.stop("exit", process_label=label)
         else:
             stats = _ft.stop_at_exit(label)
-            _signals_to_c()
-            for fd, pid in _mp_helpers():
-                _ft.wait_at_exit(fd, pid)
     except Exception:
         return
+    if not interrupted:
+        # Each on its own: a failure of one (no trailer to hand the signal handler when
+        # the trace could not be written) must not cost the other, nor the report below.
+        for step in (_signals_to_c, _wait_for_mp_helpers):
+            try:
+                step()
+            except Exception:
+                pass
     if stats is not None and not _state.quiet and _state.root_pid == os.getpid():
         _report(stats)
+
+
+def _wait_for_mp_helpers():
+    for fd, pid in _mp_helpers():
+        _ft.wait_at_exit(fd, pid)
 
 
 def _mp_helpers():
@@ -401,8 +412,10 @@ def _after_fork_child():
     _state.recording = False
     try:
         start(_state.run_dir, _state.argv, _state.mode, "fork")
-    except Exception:
+    except Exception as e:
         _ft.stop()
+        if isinstance(e, OSError):
+            _cannot_record(e)
 
 
 def _wraps(wrapper, real):
@@ -498,6 +511,8 @@ def _make_exec(real, env_pos):
                 os.environ[EXEC_ENV] = old
             try:
                 start(_state.run_dir, _state.argv, _state.mode, "exec")
+            except OSError as e:
+                _cannot_record(e)
             except Exception:
                 pass
             raise
@@ -630,6 +645,7 @@ def export_run(run_dir, mode, quiet=False):
     where the run went unless quiet."""
     _state.root_pid = os.getpid()
     _state.quiet = quiet
+    _state.env_before_run = {k: os.environ.get(k) for k in (RUN_DIR_ENV, OPTIONS_ENV, "PYTHONPATH")}
     os.environ[RUN_DIR_ENV] = run_dir
     os.environ[OPTIONS_ENV] = "mode=%s" % mode
     os.environ.pop(EXEC_ENV, None)
@@ -637,6 +653,17 @@ def export_run(run_dir, mode, quiet=False):
     if BOOTSTRAP_DIR not in path.split(os.pathsep):
         os.environ["PYTHONPATH"] = BOOTSTRAP_DIR + (os.pathsep + path if path else "")
     _cache_bytecode()
+
+
+def unexport_run():
+    """Undo export_run(): the run could not start, and the program runs untraced, so its
+    children must not try to join the run either."""
+    for key, value in getattr(_state, "env_before_run", {}).items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    _state.root_pid = None
 
 
 def _cache_bytecode():
@@ -745,4 +772,18 @@ def bootstrap():
     if os.environ.pop(EXEC_ENV, None) == str(os.getpid()):
         reason = "exec"
     argv = program_argv(_command_line(), getattr(sys, "argv", []))
-    start(run_dir, argv, opts.get("mode", "all"), reason)
+    try:
+        start(run_dir, argv, opts.get("mode", "all"), reason)
+    except OSError as e:
+        _cannot_record(e)
+
+
+def _cannot_record(e):
+    """This process of the run cannot create its trace (a full disk, a run directory gone
+    or read-only): it runs untraced, and says so once, on fd 2 (the program may have
+    replaced sys.stderr), as a process whose trace fails later does (writer.h)."""
+    try:
+        os.write(2, ("functiontrace: cannot record process %d: %s; it runs untraced\n"
+                     % (os.getpid(), e)).encode("utf-8", "replace"))
+    except OSError:
+        pass

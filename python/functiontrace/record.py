@@ -243,6 +243,40 @@ def _prepare(target):
     return _prepare_script(target)
 
 
+def _start_or_warn(run_dir, target, opts):
+    """Start recording the run; when that is impossible (an output directory that cannot be
+    written, a full disk), say so once on stderr and let the program run untraced: it
+    behaves as it would have, and only the trace is lost."""
+    # Only now: a target that cannot even start leaves no empty run behind (a converter
+    # given the output directory reads the newest run).
+    try:
+        os.makedirs(run_dir, exist_ok=True)
+    except OSError as e:
+        _warn_untraced("cannot create %s: %s" % (run_dir, e.strerror))
+        return
+    _process.export_run(run_dir, opts.mode, opts.quiet)
+    try:
+        # Recording stops at exit (functiontrace._process), not in a finally here: threads
+        # the program leaves running are joined by the interpreter after this function
+        # returns, and their events belong in the trace.
+        start(run_dir, target.header_argv(), opts.mode)
+    except OSError as e:
+        _process.unexport_run()
+        _warn_untraced("cannot record: %s" % e)
+    except RuntimeError as e:
+        # A request that cannot be met (a backend that cannot record this mode): the
+        # user's mistake, not the machine's, and the program has not started.
+        sys.exit("functiontrace: cannot record: %s" % e)
+
+
+def _warn_untraced(why):
+    try:
+        sys.stderr.write("functiontrace: %s; the program runs untraced\n" % why)
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
 def main(argv=None):
     """Entry point of ``python -m functiontrace.record``. Returns when the program's body
     has finished; recording goes on until interpreter exit. Exceptions of the program
@@ -263,20 +297,7 @@ def main(argv=None):
     except BaseException:
         _hide_recorder_in_traceback()
         raise
-    # Only now: a target that cannot even start leaves no empty run behind (a converter
-    # given the output directory reads the newest run).
-    try:
-        os.makedirs(run_dir, exist_ok=True)
-    except OSError as e:
-        sys.exit("functiontrace: cannot create %s: %s" % (run_dir, e.strerror))
-    _process.export_run(run_dir, opts.mode, opts.quiet)
-    try:
-        # Recording stops at exit (functiontrace._process), not in a finally here: threads
-        # the program leaves running are joined by the interpreter after this function
-        # returns, and their events belong in the trace.
-        start(run_dir, target.header_argv(), opts.mode)
-    except (OSError, RuntimeError) as e:
-        sys.exit("functiontrace: cannot record: %s" % e)
+    _start_or_warn(run_dir, target, opts)
     try:
         run(*run_args)
     except SystemExit:
