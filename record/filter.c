@@ -192,6 +192,12 @@ int ft_depth_leave(void)
     return d->depth-- > max_depth;
 }
 
+void ft_depth_carry(uint32_t old_gen)
+{
+    if (old_gen && tls_depth.gen == old_gen)
+        tls_depth.gen = ft_g.gen;
+}
+
 /* ---- the hooks' path while a depth limit is set (events.h) ---- */
 
 #include "events.h"

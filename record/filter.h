@@ -10,7 +10,8 @@
  * pay for when there is no limit: ft_g.active is FT_ACTIVE_LIMITED instead of FT_ACTIVE
  * then, so the hooks' one "recording?" test (ft_g.active != FT_ACTIVE) sends them to the
  * counting path. The count is the call depth since the recording started (frames entered
- * before it are not counted; a pop below 0 is recorded and leaves the count at 0), and counts
+ * before it are not counted; a pop below 0 is recorded and leaves the count at 0; a fork
+ * child goes on with its parent's count), and counts
  * functions left out by patterns too, so that depth means the program's own call depth. */
 #ifndef FT_FILTER_H
 #define FT_FILTER_H
@@ -36,5 +37,8 @@ int ft_filter_wants(const char *mod, size_t mod_len, const char *file, size_t fi
  * followed by its leave, whether or not the event was recorded. */
 int ft_depth_enter(void);
 int ft_depth_leave(void);
+/* At start(), after the generation was bumped from old_gen: a fork child's thread keeps the
+ * depth it had in its parent's recording, so that the limit means the same in both. */
+void ft_depth_carry(uint32_t old_gen);
 
 #endif

@@ -232,6 +232,7 @@ static PyObject *start(PyObject *module, PyObject *args, PyObject *kwargs)
     PyObject *include = Py_None, *exclude = Py_None;
     const char *mode = "all";
     Py_ssize_t buffer_size = 0, max_depth = 0;
+    uint32_t old_gen;
     int level = 0, opened = 0;
     ft_header h;
     ft_writer_stats ignored;
@@ -269,6 +270,7 @@ static PyObject *start(PyObject *module, PyObject *args, PyObject *kwargs)
     }
     if (level == 0)
         level = DEFAULT_LEVEL;
+    old_gen = ft_g.forked ? ft_g.gen : 0;
     if (ft_g.forked) {
         /* A fork child starting its own trace: drop what it inherited first. */
         ft_backend_uninstall();
@@ -288,6 +290,7 @@ static PyObject *start(PyObject *module, PyObject *args, PyObject *kwargs)
     if (ft_g.gen == 0)
         ft_g.gen = 1;
     ft_intern_reset(ft_g.gen);
+    ft_depth_carry(old_gen);
     ft_tstate_free_all();
     ft_tstate_set_buffer_size((size_t)buffer_size);
     ft_g.mode_all = strcmp(mode, "all") == 0;
