@@ -329,12 +329,17 @@ def _signals_to_c():
 
 
 def convert_command():
-    """How to run the converter here: ft-convert when it is on PATH, else the module."""
+    """How to run the converter here: ft-convert when it is on PATH, else the one beside
+    this interpreter (a venv's, run without activating it), else the module."""
+    import shlex
     import shutil
     if shutil.which("ft-convert"):
         return "ft-convert"
-    import shlex
-    return "%s -m functiontrace.convert" % shlex.quote(sys.executable or "python3")
+    exe = sys.executable or "python3"
+    beside = os.path.join(os.path.dirname(exe), "ft-convert")
+    if sys.executable and os.access(beside, os.X_OK):
+        return shlex.quote(beside)
+    return "%s -m functiontrace.convert" % shlex.quote(exe)
 
 
 def report_line(run_dir, stats, cwd=None):
