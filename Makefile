@@ -125,7 +125,8 @@ test: check-deps
 
 # Debian packages the build and the tests need.
 DEB_PACKAGES := gcc make pkg-config python3-dev libmsgpack-dev libzstd-dev libcjson-dev \
-                zlib1g-dev python3-pytest python3-zstandard
+                zlib1g-dev python3-pytest python3-zstandard \
+                python3-pip python3-venv python3-setuptools python3-wheel
 # npm may come with a nodejs package of another origin; only its command matters.
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done; \
