@@ -429,3 +429,23 @@ def test_api_argument_errors(rec, kwargs, message):
                                "except ValueError as e:\n    print(e)" % kwargs], text=True)
     assert res.returncode == 0, res.stderr
     assert res.stdout == message + "\n"
+
+
+def test_api_recording_left_running_ends_at_exit(rec, tmp_path):
+    write(tmp_path / "prog.py", """\
+        import functiontrace
+        functiontrace.record(output_dir="traces").start()
+
+        def late():
+            return 1
+
+        late()
+        """)
+    res = rec.run_plain(["prog.py"], text=True)
+    assert res.returncode == 0, res.stderr
+    trace = read_single(rec)
+    assert trace["trailer"]["end_reason"] == "exit" and trace["trailer"]["exit_status"] == 0
+    assert ("CALL", "late") in events_by_name(trace)
+    (run,) = (tmp_path / "traces").iterdir()
+    assert res.stderr.startswith("functiontrace: trace written to traces/%s; convert it with: "
+                                 % run.name)

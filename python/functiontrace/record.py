@@ -276,7 +276,9 @@ class Recording:
             raise RuntimeError("functiontrace: this process is already being recorded; "
                                "stop() that recording before starting another")
         self.run_dir = _new_run_dir(self.output_dir)
-        self._saved_env = _process.export_run(self.run_dir, self.mode, True, self.filters)
+        # Not quiet: a recording still running at exit is ended, and reported, then.
+        self._saved_env = _process.export_run(self.run_dir, self.mode, self.quiet,
+                                              self.filters)
         try:
             argv = list(getattr(sys, "argv", []))
             self.path = _process.start(self.run_dir, argv, self.mode, "run", self.filters, 0)
