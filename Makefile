@@ -10,6 +10,7 @@
 #   make fuzz        libFuzzer campaigns on the decoder and the converter (needs clang)
 #   make fuzz-coverage  how much of format/ and convert/ the fuzz inputs reach
 #   make test-suites CPython's own test suites under the recorder (slow: minutes)
+#   make install     PREFIX=/usr/local DESTDIR= : ft-convert and the Python package
 #   make clean
 #
 # PYTHON=/path/to/python3.X builds the extension for that interpreter (each interpreter gets
@@ -63,9 +64,10 @@ CONVERT_OBJ := $(CONVERT_SRC:%.c=$(BUILD)/obj/%.o)
 # The extension, per interpreter.
 PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 PY_EXT_SUFFIX = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+# EXT=/path/name.so builds it there instead (setup.py does).
 EXT = python/functiontrace/_functiontrace$(PY_EXT_SUFFIX)
 
-.PHONY: all ext convert deps demo test test-c test-e2e test-matrix list-pythons test-san test-suites clean check-deps
+.PHONY: all ext convert deps demo test test-c test-e2e test-matrix list-pythons test-san test-suites clean check-deps install
 all: convert ext
 
 convert: $(BUILD)/ft-convert
@@ -86,9 +88,22 @@ ext:
 	@$(PYTHON) -c 'import sys; sys.exit(0)' || { echo "make: PYTHON=$(PYTHON) does not run" >&2; exit 1; }
 	@$(MAKE) --no-print-directory "$(EXT)" PYTHON="$(PYTHON)"
 
-python/functiontrace/_functiontrace%: $(RECORD_SRC) $(RECORD_HDR) $(FORMAT_SRC) $(FORMAT_HDR)
+$(EXT): $(RECORD_SRC) $(RECORD_HDR) $(FORMAT_SRC) $(FORMAT_HDR)
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -shared -I$(PY_INCLUDE) -Irecord \
 	    $(RECORD_SRC) $(FORMAT_SRC) -o $@ $(ALL_LDFLAGS) $(ZSTD_LIBS) -lpthread
+
+# make install PREFIX=/usr DESTDIR=/tmp/stage: ft-convert in $(PREFIX)/bin, the functiontrace
+# package (with the extension for $(PYTHON)) in $(PYTHON)'s site-packages for $(PREFIX), or
+# in PYTHON_SITELIB=... (Debian packages: /usr/lib/python3/dist-packages).
+PYTHON_SITELIB ?= $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("platlib", vars={"base": "$(PREFIX)", "platbase": "$(PREFIX)"}))')
+PKG_DEST = $(DESTDIR)$(PYTHON_SITELIB)/functiontrace
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(PKG_DEST)/_bootstrap
+	install -m 755 $(BUILD)/ft-convert $(DESTDIR)$(PREFIX)/bin/ft-convert
+	install -m 644 python/functiontrace/*.py $(PKG_DEST)/
+	install -m 644 python/functiontrace/_bootstrap/sitecustomize.py $(PKG_DEST)/_bootstrap/
+	install -m 755 $(EXT) $(PKG_DEST)/
 
 # C unit tests of format/ (and convert/ internals).
 TEST_C_SRC := $(wildcard tests/c/test_*.c)
@@ -166,7 +181,8 @@ test-san: check-deps convert $(BUILD)/tests/test_convert
 
 # Debian packages the build and the tests need.
 DEB_PACKAGES := gcc make pkg-config python3-dev libmsgpack-dev libzstd-dev libcjson-dev \
-                zlib1g-dev python3-pytest python3-zstandard valgrind
+                zlib1g-dev python3-pytest python3-zstandard valgrind \
+                python3-pip python3-venv python3-setuptools python3-wheel
 # npm may come with a nodejs package of another origin; only its command matters.
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done; \

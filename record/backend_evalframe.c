@@ -77,6 +77,7 @@
 #endif
 
 #include "clock.h"
+#include "filter.h"
 #include "intern.h"
 #include "pyhelp.h"
 #include "tstate.h"
@@ -199,6 +200,15 @@ static PyObject *refuse(PyThreadState *t, _PyInterpreterFrame *frame, int throwf
     return res;
 }
 
+/* A frame counted by ft_depth_enter but not recorded: run it, then count its end. */
+static PyObject *run_then_leave(PyThreadState *t, _PyInterpreterFrame *frame, int throwflag)
+{
+    PyObject *res = run(t, frame, throwflag);
+
+    ft_depth_leave();
+    return res;
+}
+
 /* ---- 3.11+: frames ---- */
 
 static inline PyCodeObject *code_of(_PyInterpreterFrame *frame)
@@ -227,7 +237,10 @@ static int init_is_monitored(PyCodeObject *co);
 #define init_is_monitored(co) 0
 #endif
 
-static PyObject *eval(PyThreadState *t, _PyInterpreterFrame *frame, int throwflag)
+/* The frame evaluation of a recording; limited (a constant) when a depth limit is set: the
+ * depth is then counted around every frame that would be recorded (filter.h). */
+static inline __attribute__((always_inline)) PyObject *
+eval_recording(PyThreadState *t, _PyInterpreterFrame *frame, int throwflag, int limited)
 {
     PyCodeObject *co;
     PyGenObject *gen = NULL;
@@ -236,10 +249,6 @@ static PyObject *eval(PyThreadState *t, _PyInterpreterFrame *frame, int throwfla
     uint32_t fid, session;
     int type = FT_REC_CALL;
 
-    if (FT_UNLIKELY(stack_low()))
-        return refuse(t, frame, throwflag);
-    if (FT_UNLIKELY(!ft_g.active))
-        return run(t, frame, throwflag);
     co = code_of(frame);
     if (frame->owner == FRAME_OWNED_BY_GENERATOR) {
         gen = _PyFrame_GetGenerator(frame);
@@ -248,8 +257,10 @@ static PyObject *eval(PyThreadState *t, _PyInterpreterFrame *frame, int throwfla
     } else if (!PyCode_Check(co) || (co->co_flags & GEN_FLAGS) || init_is_monitored(co)) {
         return run(t, frame, throwflag);
     }
+    if (limited && ft_depth_enter())
+        return run_then_leave(t, frame, throwflag);
     if (push(&ts, type, (PyObject *)co, frame->f_globals, &fid))
-        return run(t, frame, throwflag);
+        return limited ? run_then_leave(t, frame, throwflag) : run(t, frame, throwflag);
     session = ft_g.gen;
     /* A thread-owned frame is popped and cleared by the time this returns: read nothing
      * of it afterwards. A generator's frame lives inside the generator, which its caller
@@ -262,7 +273,24 @@ static PyObject *eval(PyThreadState *t, _PyInterpreterFrame *frame, int throwfla
     else
         type = FT_REC_RETURN;
     pop(ts, type, fid, session);
+    if (limited)
+        ft_depth_leave();
     return res;
+}
+
+static PyObject *__attribute__((noinline))
+eval_limited(PyThreadState *t, _PyInterpreterFrame *frame, int throwflag)
+{
+    return eval_recording(t, frame, throwflag, 1);
+}
+
+static PyObject *eval(PyThreadState *t, _PyInterpreterFrame *frame, int throwflag)
+{
+    if (FT_UNLIKELY(stack_low()))
+        return refuse(t, frame, throwflag);
+    if (FT_UNLIKELY(ft_g.active != FT_ACTIVE))
+        return ft_g.active ? eval_limited(t, frame, throwflag) : run(t, frame, throwflag);
+    return eval_recording(t, frame, throwflag, 0);
 }
 
 #else /* ≤ 3.10 */
@@ -284,23 +312,51 @@ static inline int suspended(PyFrameObject *f)
 #define EVAL_DEFAULT(t, f, throwflag) _PyEval_EvalFrameDefault(f, throwflag)
 #endif
 
-/* The frame object outlives this call: its caller (or its generator) holds it. */
-static PyObject *eval(EVAL_ARGS)
+/* The frame object outlives this call: its caller (or its generator) holds it. limited: see
+ * the 3.11+ eval_recording. */
+static inline __attribute__((always_inline)) PyObject *eval_recording(EVAL_ARGS, int limited)
 {
     PyObject *res;
     ft_tstate *ts;
     uint32_t fid, session;
     int type;
 
-    if (FT_UNLIKELY(!ft_g.active))
-        return EVAL_DEFAULT(t, f, throwflag);
     type = f->f_lasti >= 0 ? FT_REC_RESUME : FT_REC_CALL;
-    if (push(&ts, type, (PyObject *)f->f_code, f->f_globals, &fid))
-        return EVAL_DEFAULT(t, f, throwflag);
+    if (limited && ft_depth_enter()) {
+        res = EVAL_DEFAULT(t, f, throwflag);
+        ft_depth_leave();
+        return res;
+    }
+    if (push(&ts, type, (PyObject *)f->f_code, f->f_globals, &fid)) {
+        res = EVAL_DEFAULT(t, f, throwflag);
+        if (limited)
+            ft_depth_leave();
+        return res;
+    }
     session = ft_g.gen;
     res = EVAL_DEFAULT(t, f, throwflag);
     pop(ts, !res ? FT_REC_UNWIND : suspended(f) ? FT_REC_YIELD : FT_REC_RETURN, fid, session);
+    if (limited)
+        ft_depth_leave();
     return res;
+}
+
+#if PY_VERSION_HEX >= 0x03090000
+#define EVAL_PASS t, f, throwflag
+#else
+#define EVAL_PASS f, throwflag
+#endif
+
+static PyObject *__attribute__((noinline)) eval_limited(EVAL_ARGS)
+{
+    return eval_recording(EVAL_PASS, 1);
+}
+
+static PyObject *eval(EVAL_ARGS)
+{
+    if (FT_UNLIKELY(ft_g.active != FT_ACTIVE))
+        return ft_g.active ? eval_limited(EVAL_PASS) : EVAL_DEFAULT(t, f, throwflag);
+    return eval_recording(EVAL_PASS, 0);
 }
 
 #endif

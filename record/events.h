@@ -15,19 +15,23 @@
 
 #include "session.h"
 #include "clock.h"
+#include "filter.h"
 #include "intern.h"
 #include "tstate.h"
 
+/* Recording while a depth limit is set (ft_g.active == FT_ACTIVE_LIMITED): the same, with
+ * the depth counted (filter.c). Out of line: the hot path only tests ft_g.active. */
+void ft_events_code_limited(int type, PyObject *code, PyObject *frame);
+void ft_events_native_limited(int type, PyObject *callable);
+
 /* An event of Python code. frame: the running frame when the backend has it, else NULL
  * (used only the first time code is seen, for its module name). */
-static inline void ft_events_code(int type, PyObject *code, PyObject *frame)
+static inline void ft_events_code_put(int type, PyObject *code, PyObject *frame)
 {
     ft_tstate *ts;
     uint64_t now = 0;
     uint32_t fid;
 
-    if (FT_UNLIKELY(!ft_g.active))
-        return;
     ts = ft_tstate_current();
     if (FT_UNLIKELY(!ts))
         return;
@@ -38,6 +42,16 @@ static inline void ft_events_code(int type, PyObject *code, PyObject *frame)
     if (ft_rec_is_push(type))
         now = ft_clock_fast();
     ft_tstate_put(ts, type, fid, now);
+}
+
+static inline void ft_events_code(int type, PyObject *code, PyObject *frame)
+{
+    if (FT_UNLIKELY(ft_g.active != FT_ACTIVE)) {
+        if (ft_g.active)
+            ft_events_code_limited(type, code, frame);
+        return;
+    }
+    ft_events_code_put(type, code, frame);
 }
 
 /* The PyMethodDef of a callable the legacy profiler would report as a C call (a builtin
@@ -51,19 +65,13 @@ static inline const PyMethodDef *ft_events_native_def(PyObject *callable)
     return NULL;
 }
 
-/* An event of a native function; callables that are not native functions are ignored. */
-static inline void ft_events_native(int type, PyObject *callable)
+/* An event of native function ml (callable is one of its forms). */
+static inline void ft_events_native_put(int type, const PyMethodDef *ml, PyObject *callable)
 {
-    const PyMethodDef *ml;
     ft_tstate *ts;
     uint64_t now = 0;
     uint32_t fid;
 
-    if (FT_UNLIKELY(!ft_g.active))
-        return;
-    ml = ft_events_native_def(callable);
-    if (!ml)
-        return;
     ts = ft_tstate_current();
     if (FT_UNLIKELY(!ts))
         return;
@@ -74,6 +82,21 @@ static inline void ft_events_native(int type, PyObject *callable)
     if (ft_rec_is_push(type))
         now = ft_clock_fast();
     ft_tstate_put(ts, type, fid, now);
+}
+
+/* An event of a native function; callables that are not native functions are ignored. */
+static inline void ft_events_native(int type, PyObject *callable)
+{
+    const PyMethodDef *ml;
+
+    if (FT_UNLIKELY(ft_g.active != FT_ACTIVE)) {
+        if (ft_g.active)
+            ft_events_native_limited(type, callable);
+        return;
+    }
+    ml = ft_events_native_def(callable);
+    if (ml)
+        ft_events_native_put(type, ml, callable);
 }
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter.h"
 #include "ft_trace.h"
 #include "pyhelp.h"
 #include "writer.h"
@@ -19,6 +20,14 @@
 #define NATIVE_INITIAL_SLOTS 256
 
 ft_intern_state ft_intern = { .code_index = -1 };
+
+/* Native functions the filter left out in this session, keyed like ft_intern's table (fid
+ * unused): their events go through the slow path, which finds them here unnamed. */
+static struct {
+    ft_native_slot *slots;
+    size_t mask;
+    size_t used;
+} left_out;
 
 int ft_intern_init(void)
 {
@@ -38,6 +47,10 @@ int ft_intern_init(void)
 
 void ft_intern_reset(uint32_t gen)
 {
+    free(left_out.slots);
+    left_out.slots = NULL;
+    left_out.mask = 0;
+    left_out.used = 0;
     free(ft_intern.slots);
     ft_intern.slots = NULL;
     ft_intern.mask = 0;
@@ -113,6 +126,16 @@ static PyObject *module_name_of(PyObject *code, PyObject *frame, PyObject *globa
     return name;
 }
 
+/* The slot of code left out by the filter in this session: the session's tag with no id,
+ * which the fast path (ft_intern_code_known) takes for a miss. */
+static int left_out_code(PyObject *code)
+{
+    void *extra;
+
+    return FT_CODE_GETEXTRA(code, ft_intern.code_index, &extra) == 0 &&
+           (uintptr_t)extra == ft_intern.code_tag;
+}
+
 static int define_code(PyObject *code, PyObject *frame, PyObject *globals, uint32_t *fid)
 {
     PyCodeObject *co = (PyCodeObject *)code;
@@ -123,8 +146,10 @@ static int define_code(PyObject *code, PyObject *frame, PyObject *globals, uint3
     uint32_t id;
     int rc = -1;
 
+    if (ft_intern.code_index < 0 || left_out_code(code))
+        return -1;
     ft_exc_save(&exc);
-    if (ft_intern.code_index < 0 || !ft_g.st)
+    if (!ft_g.st)
         goto out;
 #if PY_VERSION_HEX >= 0x030B0000
     name = ft_py_utf8(co->co_qualname, &name_len, &keep[0]);
@@ -134,6 +159,11 @@ static int define_code(PyObject *code, PyObject *frame, PyObject *globals, uint3
     file = ft_py_utf8(co->co_filename, &file_len, &keep[1]);
     modname = module_name_of(code, frame, globals);
     mod = ft_py_utf8(modname, &mod_len, &keep[2]);
+    if (ft_filter_has_patterns() &&
+        !ft_filter_wants(mod, (size_t)mod_len, file, (size_t)file_len)) {
+        FT_CODE_SETEXTRA(code, ft_intern.code_index, (void *)ft_intern.code_tag);
+        goto out;
+    }
     if (next_fid(&id))
         goto out;
     if (FT_CODE_SETEXTRA(code, ft_intern.code_index,
@@ -275,26 +305,49 @@ static void insert_unchecked(ft_native_slot *slots, size_t mask, const PyMethodD
     slots[i].fid = fid;
 }
 
-/* Keep the table at most half full so that probes stay short. */
-static int reserve_slot(void)
+/* Keep a table at most half full so that probes stay short. */
+static int reserve_slot(ft_native_slot **slots, size_t *mask, size_t used)
 {
-    size_t cap = ft_intern.slots ? ft_intern.mask + 1 : 0, ncap;
+    size_t cap = *slots ? *mask + 1 : 0, ncap;
     ft_native_slot *ns;
 
-    if (ft_intern.slots && (ft_intern.used + 1) * 2 <= cap)
+    if (*slots && (used + 1) * 2 <= cap)
         return 0;
     ncap = cap ? cap * 2 : NATIVE_INITIAL_SLOTS;
     ns = calloc(ncap, sizeof *ns);
     if (!ns)
         return -1;
     for (size_t i = 0; i < cap; i++) {
-        if (ft_intern.slots[i].key)
-            insert_unchecked(ns, ncap - 1, ft_intern.slots[i].key, ft_intern.slots[i].fid);
+        if ((*slots)[i].key)
+            insert_unchecked(ns, ncap - 1, (*slots)[i].key, (*slots)[i].fid);
     }
-    free(ft_intern.slots);
-    ft_intern.slots = ns;
-    ft_intern.mask = ncap - 1;
+    free(*slots);
+    *slots = ns;
+    *mask = ncap - 1;
     return 0;
+}
+
+static int is_left_out(const PyMethodDef *ml)
+{
+    size_t i;
+
+    if (!left_out.slots)
+        return 0;
+    for (i = ft_intern_hash(ml) & left_out.mask; left_out.slots[i].key;
+         i = (i + 1) & left_out.mask) {
+        if (left_out.slots[i].key == ml)
+            return 1;
+    }
+    return 0;
+}
+
+/* Remember that ml is left out; if that fails it is judged again next time. */
+static void leave_out(const PyMethodDef *ml)
+{
+    if (reserve_slot(&left_out.slots, &left_out.mask, left_out.used) == 0) {
+        insert_unchecked(left_out.slots, left_out.mask, ml, 0);
+        left_out.used++;
+    }
 }
 
 int ft_intern_native_slow(const PyMethodDef *ml, PyObject *callable, uint32_t *fid)
@@ -305,10 +358,18 @@ int ft_intern_native_slow(const PyMethodDef *ml, PyObject *callable, uint32_t *f
     uint32_t id;
     int rc = -1;
 
+    if (is_left_out(ml))
+        return -1;
     ft_exc_save(&exc);
-    if (!ft_g.st || reserve_slot() || next_fid(&id))
+    if (!ft_g.st)
         goto out;
     native_names(ml, callable, name, &name_len, mod, &mod_len);
+    if (ft_filter_has_patterns() && !ft_filter_wants(mod, mod_len, "", 0)) {
+        leave_out(ml);
+        goto out;
+    }
+    if (reserve_slot(&ft_intern.slots, &ft_intern.mask, ft_intern.used) || next_fid(&id))
+        goto out;
     insert_unchecked(ft_intern.slots, ft_intern.mask, ml, id);
     ft_intern.used++;
     ft_writer_add_func(id, FT_FUNC_NATIVE, name, name_len, mod, mod_len, "", 0, 0);

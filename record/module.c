@@ -1,6 +1,7 @@
 /* module.c — functiontrace._functiontrace: the Python API of the recorder (cold paths only).
  *
- *   start(path, header, mode="all", *, buffer_size=0, compression_level=0)
+ *   start(path, header, mode="all", *, buffer_size=0, compression_level=0,
+ *         include=None, exclude=None, max_depth=0)
  *   stop(end_reason=None, *, exit_status=None, signal=None, process_label=None) -> dict | None
  *   stop_at_exit(process_label=None) -> dict | None      catch_signals_at_exit(signals)
  *   wait_at_exit(fd, pid)
@@ -42,6 +43,7 @@
 #include "backend.h"
 #include "clock.h"
 #include "ending.h"
+#include "filter.h"
 #include "ft_trace.h"
 #include "intern.h"
 #include "montool.h"
@@ -233,18 +235,21 @@ static PyObject *stats_dict(const ft_writer_stats *s)
 static PyObject *start(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = { "path", "header", "mode", "buffer_size", "compression_level",
-                              NULL };
+                              "include", "exclude", "max_depth", NULL };
     PyObject *path = NULL, *header, *keep = NULL, *ret = NULL;
+    PyObject *include = Py_None, *exclude = Py_None;
     const char *mode = "all";
-    Py_ssize_t buffer_size = 0;
+    Py_ssize_t buffer_size = 0, max_depth = 0;
+    uint32_t old_gen;
     int level = 0, opened = 0;
     ft_header h;
     ft_writer_stats ignored;
 
     memset(&h, 0, sizeof h);
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&O!|s$ni:start", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&O!|s$niOOn:start", kwlist,
                                      PyUnicode_FSConverter, &path, &PyDict_Type, &header,
-                                     &mode, &buffer_size, &level))
+                                     &mode, &buffer_size, &level, &include, &exclude,
+                                     &max_depth))
         return NULL;
     if (ft_g.active || ft_ending_pending()) {
         PyErr_SetString(PyExc_RuntimeError, "functiontrace: already recording");
@@ -267,14 +272,19 @@ static PyObject *start(PyObject *module, PyObject *args, PyObject *kwargs)
                      MIN_BUFFER_SIZE, MAX_BUFFER_SIZE);
         goto out;
     }
+    if (max_depth < 0) {
+        PyErr_SetString(PyExc_ValueError, "functiontrace: max_depth must be 0 (no limit) or more");
+        goto out;
+    }
     if (level == 0)
         level = DEFAULT_LEVEL;
+    old_gen = ft_g.forked ? ft_g.gen : 0;
     if (ft_g.forked) {
         /* A fork child starting its own trace: drop what it inherited first. */
         ft_backend_uninstall();
         discard_session();
     }
-    if (ft_intern_init() < 0)
+    if (ft_intern_init() < 0 || ft_filter_set(include, exclude, (unsigned long)max_depth))
         goto out;
     keep = PyList_New(0);
     if (!keep || fill_header(&h, header, mode, keep))
@@ -288,6 +298,7 @@ static PyObject *start(PyObject *module, PyObject *args, PyObject *kwargs)
     if (ft_g.gen == 0)
         ft_g.gen = 1;
     ft_intern_reset(ft_g.gen);
+    ft_depth_carry(old_gen);
     ft_tstate_free_all();
     ft_tstate_set_buffer_size((size_t)buffer_size);
     ft_g.mode_all = strcmp(mode, "all") == 0;
@@ -296,7 +307,7 @@ static PyObject *start(PyObject *module, PyObject *args, PyObject *kwargs)
     Py_XSETREF(ft_g.module, module);
     /* Active before the hooks go in: the setprofile hook removes itself when it finds the
      * recorder inactive, and installing may run audit hooks. */
-    ft_g.active = 1;
+    ft_g.active = ft_filter_active_value();
     if (ft_backend_install(module)) {
         discard_session();
         goto out;
@@ -515,13 +526,17 @@ static PyObject *guards_after_fork(PyObject *module, PyObject *unused)
 
 static PyMethodDef methods[] = {
     { "start", (PyCFunction)(void (*)(void))start, METH_VARARGS | METH_KEYWORDS,
-      "start(path, header, mode='all', *, buffer_size=0, compression_level=0)\n--\n\n"
+      "start(path, header, mode='all', *, buffer_size=0, compression_level=0, include=None, "
+      "exclude=None, max_depth=0)\n--\n\n"
       "Create the trace file `path` (it must not exist: FileExistsError), write its "
       "signature and header, and install the hooks. header: dict of the FORMAT.md header "
       "fields the process knows (run_id, hostname, python_version, python_implementation, "
       "executable, argv, cwd, recorder; pid/ppid default to this process); the clock, "
       "backend and mode fields are filled here. mode: 'all' (Python and native calls) or "
-      "'python'. 0 picks the default buffer size (bytes per thread) / zstd level." },
+      "'python'. 0 picks the default buffer size (bytes per thread) / zstd level. include, "
+      "exclude: glob patterns of modules (and their submodules) or, with a '/', of file "
+      "paths; a function is recorded when it matches an include (if any) and no exclude. "
+      "max_depth: calls deeper than this (counted from the start) are not recorded." },
     { "stop", (PyCFunction)(void (*)(void))stop, METH_VARARGS | METH_KEYWORDS,
       "stop(end_reason=None, *, exit_status=None, signal=None, process_label=None)\n--\n\n"
       "Remove the hooks, write every thread's buffered events and the trailer, close the "

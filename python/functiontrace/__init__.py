@@ -1,4 +1,8 @@
-"""functiontrace: a tracing profiler for Python."""
+"""functiontrace: a tracing profiler for Python.
+
+``functiontrace.record(output_dir="traces", ...)`` records one region of a program, as a
+context manager or with start()/stop() (see functiontrace.record.Recording);
+``python -m functiontrace.record`` records a whole program."""
 
 import sys
 
@@ -31,3 +35,11 @@ if _reason:
     # Before anything imports the extension: a clear ImportError, never a crash in C.
     raise ImportError(_reason)
 del _reason
+
+def __getattr__(name):
+    # functiontrace.record is the submodule, callable (it makes a Recording): imported on
+    # first use, so that a traced child process does not pay for it.
+    if name in ("record", "Recording"):
+        import functiontrace.record as rec
+        return rec if name == "record" else rec.Recording
+    raise AttributeError("module 'functiontrace' has no attribute %r" % (name,))

@@ -9,7 +9,9 @@ directory, one file per process:
     the run directory (absolute).
 ``FUNCTIONTRACE_OPTIONS``
     the recording options of every process of the run, ``key=value`` pairs separated by
-    commas; today only ``mode=all|python``. Unknown keys are ignored.
+    commas: ``mode=all|python``, ``max_depth=N`` and ``include=PATTERN`` /
+    ``exclude=PATTERN``, repeated for each pattern (``%`` and ``,`` in a pattern are
+    written ``%25`` and ``%2C``). Unknown keys are ignored.
 ``PYTHONPATH``
     gets ``functiontrace/_bootstrap/`` in front. That directory holds only
     ``sitecustomize.py``, which every interpreter imports at start-up whatever its name
@@ -97,6 +99,9 @@ class _State:
         self.root_pid = None     # the recorded command's pid: it alone prints at exit
         self.quiet = True
         self.hooked = False      # atexit, fork, exec, os._exit and signal hooks installed
+        self.filters = {}        # include, exclude, max_depth: _functiontrace.start's
+        self.start_cwd = None    # the root's working directory when the run began
+        self.depth_offset = 0    # see start()
 
 
 _state = _State()
@@ -128,11 +133,21 @@ def _getcwd():
         return ""
 
 
-def start(run_dir, argv, mode="all", start_reason="run"):
+def start(run_dir, argv, mode="all", start_reason="run", filters=None, depth_offset=None):
     """Start recording this process into run_dir (which must exist) and install the
     process hooks (once); returns the trace's path: <pid>.ftrace, or <pid>.<n>.ftrace with
-    the smallest free n (FORMAT.md §1)."""
+    the smallest free n (FORMAT.md §1). filters: include, exclude and max_depth as
+    _functiontrace.start takes them, but max_depth counts from the program's first frame,
+    which is depth_offset + 1 in the C count (the calls of the recorder's own that lead to
+    it: runpy's, exec); None keeps this process's (a fork goes on with them)."""
     _install_hooks()   # first: its own calls stay out of the trace
+    if filters is not None:
+        _state.filters = dict(filters)
+    if depth_offset is not None:
+        _state.depth_offset = depth_offset
+    c_filters = dict(_state.filters)
+    if c_filters.get("max_depth"):
+        c_filters["max_depth"] += _state.depth_offset
     pid = os.getpid()
     header = _header(os.path.basename(os.path.normpath(run_dir)), argv, start_reason)
     n = 0
@@ -140,7 +155,7 @@ def start(run_dir, argv, mode="all", start_reason="run"):
         name = "%d.ftrace" % pid if n == 0 else "%d.%d.ftrace" % (pid, n)
         path = os.path.join(run_dir, name)
         try:
-            _ft.start(path, header, mode)
+            _ft.start(path, header, mode, **c_filters)
             break
         except FileExistsError:
             n += 1
@@ -355,27 +370,57 @@ def _signals_to_c():
             _signal.pthread_sigmask(_signal.SIG_SETMASK, old_mask)
 
 
-def _report(stats):
-    """The one line the recorder prints (stderr, at the root's exit)."""
+def convert_command():
+    """How to run the converter here: ft-convert when it is on PATH, else the one beside
+    this interpreter (a venv's, run without activating it), else the module."""
+    import shlex
+    import shutil
+    if shutil.which("ft-convert"):
+        return "ft-convert"
+    exe = sys.executable or "python3"
+    beside = os.path.join(os.path.dirname(exe), "ft-convert")
+    if sys.executable and os.access(beside, os.X_OK):
+        return shlex.quote(beside)
+    return "%s -m functiontrace.convert" % shlex.quote(exe)
+
+
+def report_line(run_dir, stats, cwd=None):
+    """The one line saying where a run went and the command that converts it; the run's
+    path is relative to cwd (where the user started the recorder) when it is below it."""
+    import shlex
     try:
-        n = sum(1 for f in os.listdir(_state.run_dir) if f.endswith(".ftrace"))
+        n = sum(1 for f in os.listdir(run_dir) if f.endswith(".ftrace"))
     except OSError:
         n = 1
-    if n > 1:
-        msg = "functiontrace: traces of %d processes written to %s" % (n, _state.run_dir)
-    else:
-        msg = "functiontrace: trace written to %s" % _state.path
-    if stats["dropped_events"]:
-        msg += " (%d events dropped)" % stats["dropped_events"]
-    # Straight to fd 2: the program may have replaced or closed sys.stderr by now.
+    what = "traces of %d processes" % n if n > 1 else "trace"
+    dropped = ""
+    if stats and stats.get("dropped_events"):
+        dropped = " (%d events dropped)" % stats["dropped_events"]
+    shown = run_dir
+    if cwd:
+        rel = os.path.relpath(run_dir, cwd)
+        if not rel.startswith(os.pardir):
+            shown = rel
+    return "functiontrace: %s written to %s%s; convert it with: %s %s -o profile.json" % (
+        what, shown, dropped, convert_command(), shlex.quote(shown))
+
+
+def say(line):
+    """Print line on stderr, straight to fd 2: the program may have replaced or closed
+    sys.stderr by now."""
     try:
         sys.stderr.flush()
     except Exception:
         pass
     try:
-        os.write(2, (msg + "\n").encode("utf-8", "replace"))
+        os.write(2, (line + "\n").encode("utf-8", "replace"))
     except OSError:
         pass
+
+
+def _report(stats):
+    """The one line the recorder prints (stderr, at the root's exit)."""
+    say(report_line(_state.run_dir, stats, _state.start_cwd))
 
 
 # ---- the hooks: fork, exec, os._exit, signals ----
@@ -639,31 +684,79 @@ def recording():
     return _state.recording
 
 
-def export_run(run_dir, mode, quiet=False):
+def export_run(run_dir, mode, quiet=False, filters=None):
     """Root process: make every Python process started from now on (children, exec'd
-    programs, their own children) join the run in run_dir; at exit, this process prints
-    where the run went unless quiet."""
+    programs, their own children) join the run in run_dir, recording with mode and filters
+    (see start); at exit, this process prints where the run went unless quiet. Returns the
+    environment variables as they were, for unexport_run."""
+    saved = {k: os.environ.get(k) for k in (RUN_DIR_ENV, OPTIONS_ENV, EXEC_ENV, "PYTHONPATH")}
     _state.root_pid = os.getpid()
     _state.quiet = quiet
-    _state.env_before_run = {k: os.environ.get(k) for k in (RUN_DIR_ENV, OPTIONS_ENV, "PYTHONPATH")}
+    _state.start_cwd = _getcwd()
+    _state.env_before_run = saved
     os.environ[RUN_DIR_ENV] = run_dir
-    os.environ[OPTIONS_ENV] = "mode=%s" % mode
+    os.environ[OPTIONS_ENV] = _format_options(mode, filters or {})
     os.environ.pop(EXEC_ENV, None)
     path = os.environ.get("PYTHONPATH", "")
     if BOOTSTRAP_DIR not in path.split(os.pathsep):
         os.environ["PYTHONPATH"] = BOOTSTRAP_DIR + (os.pathsep + path if path else "")
     _cache_bytecode()
+    return saved
 
 
-def unexport_run():
-    """Undo export_run(): the run could not start, and the program runs untraced, so its
-    children must not try to join the run either."""
-    for key, value in getattr(_state, "env_before_run", {}).items():
+def unexport_run(saved=None):
+    """Put back the environment export_run changed (saved: what it returned; by default the
+    latest export's): processes started from now on are not part of the run. Also for a run
+    that could not start, whose program runs untraced: its children must not try to join."""
+    if saved is None:
+        saved = getattr(_state, "env_before_run", None) or {}
+        _state.root_pid = None
+    for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
-    _state.root_pid = None
+
+
+def _escape(text):
+    return text.replace("%", "%25").replace(",", "%2C")
+
+
+def _unescape(text):
+    parts = text.split("%")
+    out = [parts[0]]
+    for part in parts[1:]:
+        code = part[:2].upper()
+        out.append({"25": "%", "2C": ","}.get(code, "%" + part[:2]) + part[2:])
+    return "".join(out)
+
+
+def _format_options(mode, filters):
+    items = ["mode=%s" % mode]
+    for key in ("include", "exclude"):
+        items += ["%s=%s" % (key, _escape(p)) for p in filters.get(key) or ()]
+    if filters.get("max_depth"):
+        items.append("max_depth=%d" % filters["max_depth"])
+    return ",".join(items)
+
+
+def depth_offset(how, mode):
+    """The recorded calls between the start of recording and a program's first frame, by how
+    the program is run: how is ["-m"] for runpy (_run_module_as_main, _run_code, and exec
+    when native calls are recorded), else nothing of ours."""
+    if how == ["-m"]:
+        return 3 if mode == "all" else 2
+    return 0
+
+
+def _filters_of(opts):
+    """start()'s filters from the parsed FUNCTIONTRACE_OPTIONS."""
+    filters = {"include": opts.get("include", []), "exclude": opts.get("exclude", [])}
+    try:
+        filters["max_depth"] = max(0, int(opts.get("max_depth", ["0"])[-1]))
+    except ValueError:
+        pass
+    return filters
 
 
 def _cache_bytecode():
@@ -689,11 +782,12 @@ def _cache_bytecode():
 
 
 def _options(text):
+    """FUNCTIONTRACE_OPTIONS as {key: [values, in order]}."""
     opts = {}
     for item in text.split(","):
         key, sep, value = item.partition("=")
         if sep:
-            opts[key.strip()] = value.strip()
+            opts.setdefault(key.strip(), []).append(_unescape(value.strip()))
     return opts
 
 
@@ -772,8 +866,9 @@ def bootstrap():
     if os.environ.pop(EXEC_ENV, None) == str(os.getpid()):
         reason = "exec"
     argv = program_argv(_command_line(), getattr(sys, "argv", []))
+    mode = opts.get("mode", ["all"])[-1]
     try:
-        start(run_dir, argv, opts.get("mode", "all"), reason)
+        start(run_dir, argv, mode, reason, _filters_of(opts), depth_offset(argv[:1], mode))
     except OSError as e:
         _cannot_record(e)
 

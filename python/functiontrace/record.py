@@ -5,7 +5,18 @@ everything after it belongs to the program. Options:
 
     -o DIR, --output DIR   where runs go (default ./traces); each run gets DIR/<run id>/
     --mode all|python      record native (builtin) calls too (default), or Python calls only
+    --include PATTERN      record only functions of matching modules or files (repeatable)
+    --exclude PATTERN      do not record functions of matching modules or files (repeatable)
+    --max-depth N          do not record calls deeper than N
     -q, --quiet            print nothing, not even where the trace went
+
+A PATTERN with a ``/`` is a glob of source file paths (``*/site-packages/*``), any other a
+glob of module names that also covers their submodules (``json`` is json and json.decoder;
+native functions belong to the module of their type or of their definition: ``builtins``,
+``_json``...). Functions left out are not recorded at all, but the functions they call are
+judged on their own. Each function is judged once, when first seen.
+
+From a program, ``functiontrace.record(...)`` records one region of it (``Recording``).
 
 The program runs as ``__main__`` the way ``python`` would run it: same ``sys.argv``,
 ``sys.path[0]``, ``__file__``, module globals, output, exit status and traceback. The trace
@@ -27,16 +38,43 @@ import time
 import types
 
 from functiontrace import __version__
-from functiontrace import _process
-from functiontrace._process import RUN_DIR_ENV  # noqa: F401 (part of this module's API)
+
+try:
+    from functiontrace import _process
+except ImportError as _e:
+    # The extension is not built for this interpreter: the command line still parses
+    # (--help, --version, usage errors) and then says how to build it.
+    if _e.name != "functiontrace._functiontrace":
+        raise
+    _process = None
+RUN_DIR_ENV = "FUNCTIONTRACE_RUN_DIR"   # part of this module's API
+
+_NOT_BUILT = (
+    "functiontrace: the recorder's C extension is not built for this Python (%s %s): "
+    "build it with 'make ext PYTHON=%s' in the functiontrace source tree, or install "
+    "functiontrace with this interpreter ('%s -m pip install .' there)"
+    % (sys.implementation.name, sys.version.split()[0], sys.executable, sys.executable))
 
 DEFAULT_OUTPUT = "traces"
 
-_USAGE = "python -m functiontrace.record [-o DIR] [--mode all|python] [-q] " \
-         "(script | -m module | -c code) [args ...]"
+_USAGE = "python -m functiontrace.record [options] (script | -m module | -c code) [args ...]"
+
+_EPILOG = """\
+everything after the script (or -m module, -c code) is the program's own arguments.
+
+examples:
+  python -m functiontrace.record app.py --port 8080
+  python -m functiontrace.record -o /tmp/traces --mode python -m mypackage.cli run
+  python -m functiontrace.record --include myapp --exclude myapp.vendor app.py
+  python -m functiontrace.record --exclude '*/site-packages/*' --max-depth 20 app.py
+
+A PATTERN with a '/' is a glob of source file paths; any other a glob of module names,
+which also covers their submodules (json: json, json.decoder...). Each run goes to
+DIR/<run id>/; convert it with: ft-convert DIR -o profile.json
+""" + "\n"
 
 # Options of ours that take a value; used to find where the target starts.
-_VALUE_OPTIONS = ("-o", "--output", "--mode")
+_VALUE_OPTIONS = ("-o", "--output", "--mode", "--include", "--exclude", "--max-depth")
 
 
 class _Target:
@@ -69,7 +107,7 @@ def _split(argv):
         for flag, kind in (("-m", "module"), ("-c", "code")):
             if a == flag:
                 if i + 1 >= len(argv):
-                    return argv[:i + 1], None   # argparse reports the missing value
+                    return argv[:i], _Target(kind, None, [])   # _parse reports it
                 return argv[:i], _Target(kind, argv[i + 1], argv[i + 2:])
             if a.startswith(flag) and not a.startswith("--"):
                 return argv[:i], _Target(kind, a[2:], argv[i + 1:])
@@ -82,23 +120,86 @@ def _split(argv):
     return argv, None
 
 
-def _parse(argv):
-    ours, target = _split(argv)
-    p = argparse.ArgumentParser(prog="python -m functiontrace.record", usage=_USAGE,
-                                description="Record every Python and native call of a "
-                                            "program into a functiontrace trace.")
+def _max_depth(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(
+            "%r is not a depth: give a whole number of calls, 1 or more "
+            "(1 records only the outermost calls)" % text)
+    return n
+
+
+def _pattern(text):
+    if not text:
+        raise argparse.ArgumentTypeError(
+            "an empty pattern matches nothing: give a module name (json, myapp.*) or a "
+            "path glob with a '/' (*/site-packages/*)")
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        if message.startswith("unrecognized arguments: "):
+            unknown = message.split(": ", 1)[1]
+            message = ("unknown option %s; options of the recorded program go after the "
+                       "script: python -m functiontrace.record [options] script.py %s"
+                       % (unknown, unknown))
+        super().error(message)
+
+
+def _parser():
+    p = _Parser(prog="python -m functiontrace.record", usage=_USAGE, epilog=_EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+                description="Record every Python and native call of a program, in every "
+                            "thread and\nevery Python process it starts, into a "
+                            "functiontrace run directory.")
     p.add_argument("-o", "--output", default=DEFAULT_OUTPUT, metavar="DIR",
                    help="output directory; each run gets its own subdirectory "
                         "(default: ./%s)" % DEFAULT_OUTPUT)
     p.add_argument("--mode", choices=("all", "python"), default="all",
-                   help="'all' records Python and native calls, 'python' Python calls only")
+                   help="'all' records Python and native calls (default), 'python' Python "
+                        "calls only (lowest overhead)")
+    p.add_argument("--include", action="append", default=[], type=_pattern,
+                   metavar="PATTERN",
+                   help="record only functions of matching modules or files (repeatable)")
+    p.add_argument("--exclude", action="append", default=[], type=_pattern,
+                   metavar="PATTERN",
+                   help="do not record functions of matching modules or files; their "
+                        "callees still are (repeatable)")
+    p.add_argument("--max-depth", type=_max_depth, default=0, metavar="N",
+                   help="do not record calls more than N deep (counted from the program's "
+                        "first frame, per thread)")
+    # Memory tracing is not implemented: accepted only to say so clearly.
+    p.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("-q", "--quiet", action="store_true",
                    help="do not print where the trace was written")
     p.add_argument("--version", action="version", version="functiontrace " + __version__)
+    return p
+
+
+def _parse(argv):
+    ours, target = _split(argv)
+    p = _parser()
     opts = p.parse_args(ours)
+    if opts.memory:
+        p.error("--memory is not supported yet: this version of functiontrace records calls "
+                "only; record without --memory")
     if target is None:
-        p.error("a script, -m module or -c code to run is required")
+        p.error("nothing to record: give a script (app.py), -m module or -c code after the "
+                "options")
+    if target.value is None:
+        p.error("-m needs the module to run after it: -m package.module [args ...]"
+                if target.kind == "module" else
+                "-c needs the code to run after it: -c 'import app; app.main()' [args ...]")
     return opts, target
+
+
+def _filters(opts):
+    return {"include": list(opts.include), "exclude": list(opts.exclude),
+            "max_depth": opts.max_depth}
 
 
 # ---- the trace file ----
@@ -107,10 +208,19 @@ def _run_id():
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-%d" % os.getpid()
 
 
-def start(run_dir, argv, mode="all"):
+def start(run_dir, argv, mode="all", filters=None, depth_offset=0):
     """Start recording this process into run_dir (which must exist) as the run's root;
     returns the trace's path (see functiontrace._process.start)."""
-    return _process.start(run_dir, argv, mode, "run")
+    return _process.start(run_dir, argv, mode, "run", filters or {}, depth_offset)
+
+
+def _depth_offset(run, mode):
+    """The recorder's calls before the program's first frame when run() runs it: runpy's
+    for -m, a directory or a zip file (as for a child run with -m), and exec itself for a
+    script or code when native calls are recorded."""
+    if run is not exec:
+        return _process.depth_offset(["-m"], mode)
+    return 1 if mode == "all" else 0
 
 
 def stop():
@@ -118,6 +228,165 @@ def stop():
     if nothing was recording (or this is a fork child of a recording process, whose
     inherited trace is dropped)."""
     return _process.end("stop")
+
+
+class Recording:
+    """One region of a program recorded into a run directory of its own, which ft-convert
+    reads like any other: ``functiontrace.record(...)`` makes one.
+
+        with functiontrace.record(output_dir="traces"):
+            work()
+
+        rec = functiontrace.record(output_dir="traces", mode="python")
+        rec.start()
+        work()
+        rec.stop()       # rec.run_dir is the run's directory
+
+    The arguments are the command line's options: output_dir (-o), mode ("all" or
+    "python"), include and exclude (lists of patterns, or one pattern), max_depth (0 for
+    no limit; depth 1 is the calls made at the level of the start() call) and quiet (no
+    line on stderr at stop()). Every thread of the process is recorded while it runs, and
+    so is every Python process started meanwhile (as by the command line). One recording at
+    a time per process: start() raises RuntimeError while another runs, including under
+    ``python -m functiontrace.record``. A Recording can be started again after stop(): each
+    start() makes a new run directory."""
+
+    def __init__(self, output_dir=DEFAULT_OUTPUT, mode="all", include=(), exclude=(),
+                 max_depth=0, quiet=False):
+        if mode not in ("all", "python"):
+            raise ValueError("functiontrace: mode must be 'all' or 'python', not %r" % (mode,))
+        if not isinstance(max_depth, int) or max_depth < 0:
+            raise ValueError("functiontrace: max_depth must be a whole number, 1 or more, "
+                             "or 0 for no limit; not %r" % (max_depth,))
+        self.output_dir = output_dir
+        self.mode = mode
+        self.filters = {"include": _pattern_list(include, "include"),
+                        "exclude": _pattern_list(exclude, "exclude"),
+                        "max_depth": max_depth}
+        self.quiet = quiet
+        self.run_dir = None
+        self.path = None
+        self._saved_env = None
+
+    def start(self):
+        """Start recording; returns self."""
+        if _process is None:
+            raise RuntimeError(_NOT_BUILT)
+        if _process.recording() or self._saved_env is not None:
+            raise RuntimeError("functiontrace: this process is already being recorded; "
+                               "stop() that recording before starting another")
+        self.run_dir = _new_run_dir(self.output_dir)
+        # Not quiet: a recording still running at exit is ended, and reported, then.
+        self._saved_env = _process.export_run(self.run_dir, self.mode, self.quiet,
+                                              self.filters)
+        try:
+            argv = list(getattr(sys, "argv", []))
+            self.path = _process.start(self.run_dir, argv, self.mode, "run", self.filters, 0)
+        except BaseException:
+            _process.unexport_run(self._saved_env)
+            self._saved_env = None
+            raise
+        return self
+
+    def stop(self):
+        """Stop recording and write the trace; returns the trailer's counts (events,
+        dropped_events...)."""
+        if self._saved_env is None:
+            raise RuntimeError("functiontrace: stop() of a recording that is not running; "
+                               "call start() first")
+        stats = _process.end("stop")
+        _process.unexport_run(self._saved_env)
+        self._saved_env = None
+        if not self.quiet:
+            _process.say(_process.report_line(self.run_dir, stats, os.getcwd()))
+        return stats
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+def _pattern_list(patterns, what):
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    patterns = list(patterns or ())
+    for p in patterns:
+        if not isinstance(p, str) or not p:
+            raise ValueError("functiontrace: %s patterns must be non-empty strings, not %r"
+                             % (what, p))
+    return patterns
+
+
+def _new_run_dir(output_dir):
+    """A run directory of its own in output_dir. Run ids have a resolution of one second:
+    a second region of this process in the same second waits for the next one, rather than
+    mixing two runs in one directory."""
+    deadline = time.monotonic() + 3
+    while True:
+        run_dir = os.path.abspath(os.path.join(output_dir, _run_id()))
+        try:
+            os.makedirs(run_dir)
+            return run_dir
+        except FileExistsError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        except OSError as e:
+            raise OSError(e.errno, "functiontrace: cannot create the run directory %s: %s; "
+                          "give another output_dir" % (run_dir, e.strerror)) from None
+
+
+def _start_or_warn(run_dir, target, opts, depth_offset):
+    """Start recording the run; when the machine makes that impossible (an output directory
+    that cannot be created or written, a full disk), say so once on stderr, with what to do,
+    and let the program run untraced: it behaves as it would have, and only the trace is
+    lost. A request that cannot be met (a backend that cannot record this mode) is the
+    user's to fix: it stops here, before the program starts."""
+    # Only now: a target that cannot even start leaves no empty run behind (a converter
+    # given the output directory reads the newest run).
+    try:
+        os.makedirs(run_dir, exist_ok=True)
+    except OSError as e:
+        _warn_untraced("cannot create the run directory %s: %s; choose another output "
+                       "directory with -o DIR" % (run_dir, e.strerror))
+        return
+    _process.export_run(run_dir, opts.mode, opts.quiet, _filters(opts))
+    try:
+        # Recording stops at exit (functiontrace._process), not in a finally here: threads
+        # the program leaves running are joined by the interpreter after this function
+        # returns, and their events belong in the trace.
+        start(run_dir, target.header_argv(), opts.mode, _filters(opts), depth_offset)
+    except OSError as e:
+        _process.unexport_run()
+        _warn_untraced("cannot record: %s" % _why(e))
+    except (RuntimeError, ValueError) as e:
+        sys.exit("functiontrace: cannot record: %s" % _why(e))
+
+
+def _warn_untraced(why):
+    try:
+        sys.stderr.write("functiontrace: %s; the program runs untraced\n" % why)
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+def _why(e):
+    """A start() failure as one clause saying what to do about it."""
+    msg = str(e)
+    if msg.startswith("functiontrace: "):
+        msg = msg[len("functiontrace: "):]
+    if isinstance(e, OSError):
+        return "%s: %s; choose another output directory with -o DIR" % (
+            e.filename or "the trace file", e.strerror or msg)
+    if "FUNCTIONTRACE_BACKEND" in msg:
+        return msg + "; unset FUNCTIONTRACE_BACKEND to let functiontrace choose"
+    if "another" in msg:
+        return msg + "; record without the other profiler or frame evaluator"
+    return msg
 
 
 # ---- running the target as __main__ ----
@@ -243,46 +512,14 @@ def _prepare(target):
     return _prepare_script(target)
 
 
-def _start_or_warn(run_dir, target, opts):
-    """Start recording the run; when that is impossible (an output directory that cannot be
-    written, a full disk), say so once on stderr and let the program run untraced: it
-    behaves as it would have, and only the trace is lost."""
-    # Only now: a target that cannot even start leaves no empty run behind (a converter
-    # given the output directory reads the newest run).
-    try:
-        os.makedirs(run_dir, exist_ok=True)
-    except OSError as e:
-        _warn_untraced("cannot create %s: %s" % (run_dir, e.strerror))
-        return
-    _process.export_run(run_dir, opts.mode, opts.quiet)
-    try:
-        # Recording stops at exit (functiontrace._process), not in a finally here: threads
-        # the program leaves running are joined by the interpreter after this function
-        # returns, and their events belong in the trace.
-        start(run_dir, target.header_argv(), opts.mode)
-    except OSError as e:
-        _process.unexport_run()
-        _warn_untraced("cannot record: %s" % e)
-    except RuntimeError as e:
-        # A request that cannot be met (a backend that cannot record this mode): the
-        # user's mistake, not the machine's, and the program has not started.
-        sys.exit("functiontrace: cannot record: %s" % e)
-
-
-def _warn_untraced(why):
-    try:
-        sys.stderr.write("functiontrace: %s; the program runs untraced\n" % why)
-        sys.stderr.flush()
-    except Exception:
-        pass
-
-
 def main(argv=None):
     """Entry point of ``python -m functiontrace.record``. Returns when the program's body
     has finished; recording goes on until interpreter exit. Exceptions of the program
     propagate (SystemExit as is, others with the recorder's frames hidden from the
     printed traceback), so that the interpreter ends the process as it would have."""
     opts, target = _parse(sys.argv[1:] if argv is None else argv)
+    if _process is None:
+        sys.exit(_NOT_BUILT)
     if _process.recording():
         # A traced program ran the recorder: this process was joining the outer run as a
         # child; it records its own run instead, as it would untraced.
@@ -297,7 +534,7 @@ def main(argv=None):
     except BaseException:
         _hide_recorder_in_traceback()
         raise
-    _start_or_warn(run_dir, target, opts)
+    _start_or_warn(run_dir, target, opts, _depth_offset(run, opts.mode))
     try:
         run(*run_args)
     except SystemExit:
@@ -306,6 +543,17 @@ def main(argv=None):
         _hide_recorder_in_traceback()
         raise
 
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``functiontrace.record(...)`` is a Recording whether
+    ``functiontrace.record`` names the module (once imported) or not yet."""
+
+    def __call__(self, *args, **kwargs):
+        return Recording(*args, **kwargs)
+
+
+if __name__ != "__main__":
+    sys.modules[__name__].__class__ = _CallableModule
 
 if __name__ == "__main__":
     # Run the importable copy of this module: the program replaces sys.modules["__main__"],
