@@ -1,6 +1,6 @@
-"""The writer's compressor thread (record/writer.c): chunks are compressed and written by a
-thread of the recorder's own, which must change neither what the trace holds nor what the
-program sees."""
+"""The writer's opt-in compressor thread (record/writer.c, FUNCTIONTRACE_WRITER=thread): chunks
+are compressed and written by a thread of the recorder's own, which must change neither what
+the trace holds nor what the program sees."""
 
 import textwrap
 
@@ -60,8 +60,8 @@ def record(rec, tmp_path, env, out):
 
 
 def test_thread_and_inline_writers_record_the_same(rec, tmp_path):
-    res_t, threaded = record(rec, tmp_path, {}, "threaded")
-    res_i, inline = record(rec, tmp_path, {"FUNCTIONTRACE_WRITER": "inline"}, "inline")
+    res_t, threaded = record(rec, tmp_path, {"FUNCTIONTRACE_WRITER": "thread"}, "threaded")
+    res_i, inline = record(rec, tmp_path, {}, "inline")
     assert res_t.stdout == res_i.stdout == b"flushed True\n55\n"
     a, b = events_by_thread(threaded), events_by_thread(inline)
     assert set(a) == {"MainThread", "busy-0", "busy-1", "busy-2"}
@@ -98,7 +98,7 @@ def test_fork_sees_no_extra_thread(rec, tmp_path):
     script = tmp_path / "fork.py"
     script.write_text(textwrap.dedent(FORK_AFTER_CHUNKS))
     plain = rec.run_plain([str(script)])
-    traced = rec.record([str(script)])
+    traced = rec.record([str(script)], env_extra={"FUNCTIONTRACE_WRITER": "thread"})
     assert plain.returncode == 0, plain.stderr
     assert (traced.returncode, traced.stdout, traced.stderr) == \
         (plain.returncode, plain.stdout, plain.stderr)
