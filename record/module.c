@@ -35,6 +35,7 @@
 #include "backend.h"
 #include "clock.h"
 #include "ending.h"
+#include "markers.h"
 #include "ft_trace.h"
 #include "intern.h"
 #include "pyhelp.h"
@@ -588,7 +589,8 @@ static int exec_module(PyObject *m)
     }
     if (PyModule_AddStringConstant(m, "BACKEND", FT_BACKEND_NAME) ||
         PyModule_AddIntConstant(m, "FORMAT_VERSION", FT_FORMAT_VERSION) ||
-        PyModule_AddFunctions(m, ft_backend_methods))
+        PyModule_AddFunctions(m, ft_backend_methods) ||
+        PyModule_AddFunctions(m, ft_marker_methods))
         return -1;
     return 0;
 }
