@@ -67,6 +67,7 @@ import sys
 
 from functiontrace import __version__
 from functiontrace import _functiontrace as _ft
+from functiontrace import _markers
 
 RUN_DIR_ENV = "FUNCTIONTRACE_RUN_DIR"
 OPTIONS_ENV = "FUNCTIONTRACE_OPTIONS"
@@ -125,6 +126,7 @@ def start(run_dir, argv, mode="all", start_reason="run"):
     process hooks (once); returns the trace's path: <pid>.ftrace, or <pid>.<n>.ftrace with
     the smallest free n (FORMAT.md §1)."""
     _install_hooks()   # first: its own calls stay out of the trace
+    _markers.install(_when_imported)
     pid = os.getpid()
     header = _header(os.path.basename(os.path.normpath(run_dir)), argv, start_reason)
     n = 0
@@ -199,7 +201,8 @@ def _when_imported(name, then):
     module = sys.modules.get(name)
     if module is not None:
         then(module)
-    elif not any(isinstance(f, _ImportWatch) and f.name == name for f in sys.meta_path):
+    elif not any(isinstance(f, _ImportWatch) and f.name == name and f.then == then
+                 for f in sys.meta_path):
         sys.meta_path.insert(0, _ImportWatch(name, then))
 
 
