@@ -32,9 +32,9 @@ static const kind_def kinds[] = {
     {"import", "Import", "import {marker.data.module}",
      "A module being imported; imports it triggers nest inside.", 1,
      {{"module", "Module", "string"}, {"error", "Failed with", "string"}}},
-    {"exception", "Exception", "{marker.data.event}: {marker.data.type}: {marker.data.message}",
+    {"exception", "Exception", "{marker.data.event}: {marker.data.exception}: {marker.data.message}",
      "An exception raised, caught by a handler, or not caught at all.", 1,
-     {{"event", "Event", "string"}, {"type", "Type", "string"},
+     {{"event", "Event", "string"}, {"exception", "Exception", "string"},
       {"message", "Message", "string"}, {"where", "Where", "string"}}},
     {"gc", "GC", "generation {marker.data.generation}: {marker.data.collected} collected",
      "A collection of the cyclic garbage collector.", 1,
@@ -214,7 +214,7 @@ ft_status ft_marker_write_data(ft_jsonw *w, const ft_marker_list *l, const ft_ma
             continue;
         key_cstr(key, f.key);
         if (d) {
-            if (reserved_key(key) && strcmp(d->kind, "exception") != 0)
+            if (reserved_key(key))
                 continue;
             ft_jw_key(w, key);
             value_typed(w, &f);

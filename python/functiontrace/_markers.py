@@ -228,8 +228,21 @@ def _exception_marker(event, exc, where):
     except Exception:
         message = "<unprintable %s>" % type(exc).__name__
     _c_marker("exception", type(exc).__name__, {
-        "event": event, "type": type(exc).__qualname__, "message": message, "where": where})
+        "event": event, "exception": type(exc).__qualname__, "message": message,
+        "where": where})
 
+
+def _package_files():
+    """The recorder's own source files: what happens in them is not the program's."""
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        return {os.path.join(here, f) for f in os.listdir(here) if f.endswith(".py")}
+    except OSError:
+        return set()
+
+
+_own_files = set()
 
 # sys.monitoring tool ids: 0 debugger, 1 coverage, 2 profiler (the recorder's calls),
 # 5 optimizer; 3 and 4 are free for anyone, 4 first.
@@ -248,17 +261,22 @@ def _hook_monitoring():
     else:
         return   # every spare id is taken: no exception markers but uncaught ones
     mon.use_tool_id(tool, "functiontrace markers")
+    _own_files.update(_package_files())
     getframe = sys._getframe
 
     def on_raise(code, offset, exc):
-        if _active():
+        # RAISE comes again in each frame the exception propagates into; only the first
+        # one is a raise, when its traceback holds the raising frame alone.
+        if _active() and code.co_filename not in _own_files:
             try:
-                _exception_marker("raise", exc, _where(getframe(1)))
+                tb = exc.__traceback__
+                if tb is None or tb.tb_next is None:
+                    _exception_marker("raise", exc, _where(getframe(1)))
             except Exception:
                 pass
 
     def on_handled(code, offset, exc):
-        if _active():
+        if _active() and code.co_filename not in _own_files:
             try:
                 _exception_marker("handled", exc, _where(getframe(1)))
             except Exception:
