@@ -16,9 +16,10 @@ The recorder's own markers, installed by ``install()`` when a process starts rec
 (functiontrace._process) and left in place afterwards (each checks first whether the
 process records):
 
-- ``print``: ``builtins.print`` is wrapped. The arguments are turned into text once, with
-  ``str`` as print would, and the real print writes that same text; the marker holds it
-  with ``sep`` and ``end``, and which file it went to.
+- ``print``: ``builtins.print`` is replaced by a C function (record/markers.c) that the
+  trace shows as ``builtins.print``, as before. The arguments are turned into text once,
+  with ``str`` as print would, and the real print writes that same text; the marker holds
+  it with ``sep`` and ``end``, and which file it went to.
 - ``log``: ``logging.Logger.callHandlers`` is wrapped, which every record of every logger
   passes through once its level and filters let it through, before any handler sees it.
 - ``import``: ``importlib._bootstrap._find_and_load`` is wrapped: the interpreter's import
@@ -26,15 +27,19 @@ process records):
   module that is not in ``sys.modules`` yet, so each import is an interval and imports
   that it triggers nest inside it.
 - ``exception``: on 3.12+, sys.monitoring's RAISE and EXCEPTION_HANDLED events through a
-  tool id of our own (not the profiler's, which the recorder's call hooks use). On every
-  version, an exception that reaches the top of a thread (``sys.excepthook``,
-  ``threading.excepthook``).
+  tool id of our own (not the profiler's, which the recorder's call hooks use), with C
+  callbacks (record/markers.c): where each exception is first raised, and each ``except``
+  or ``finally`` block that takes it; not those of the recorder's own files or of the
+  frozen import system. On every version, an exception that reaches the top of a thread
+  (``sys.excepthook``, ``threading.excepthook``). Before 3.12 the call hook reports no
+  exceptions, so raises and handlers are not shown there.
 - ``gc``: a ``gc.callbacks`` entry times each collection.
 - ``thread``: ``threading.Thread`` gets markers when a thread starts and ends (in that
   thread) and when it is renamed (in the thread that renames it).
 
 Every wrapper calls the real function whatever happens to the marker, and never lets an
-error of its own reach the program.
+error of its own reach the program. FUNCTIONTRACE_MARKERS=0 in the environment leaves all of
+these hooks out (the user API still works), to measure what they cost.
 """
 
 import builtins
@@ -159,6 +164,14 @@ def _make_print(real):
     return print
 
 
+def _hook_print():
+    wrap = getattr(_ft, "wrap_print", None)
+    if getattr(builtins.print, "__self__", None) is builtins and wrap is not None:
+        builtins.print = wrap(builtins.print)    # in C: see record/markers.c
+    else:
+        builtins.print = _make_print(builtins.print)
+
+
 # ---- logging ----
 
 def _hook_logging(logging):
@@ -216,12 +229,6 @@ def _hook_imports():
 
 # ---- exceptions ----
 
-def _where(frame):
-    code = frame.f_code
-    return "%s (%s:%s)" % (getattr(code, "co_qualname", code.co_name), code.co_filename,
-                           frame.f_lineno)
-
-
 def _exception_marker(event, exc, where):
     try:
         message = str(exc)
@@ -242,8 +249,6 @@ def _package_files():
         return set()
 
 
-_own_files = set()
-
 # sys.monitoring tool ids: 0 debugger, 1 coverage, 2 profiler (the recorder's calls),
 # 5 optimizer; 3 and 4 are free for anyone, 4 first.
 _TOOL_IDS = (4, 3)
@@ -260,27 +265,8 @@ def _hook_monitoring():
             break
     else:
         return   # every spare id is taken: no exception markers but uncaught ones
+    on_raise, on_handled = _ft.exception_hooks(_package_files())   # in C
     mon.use_tool_id(tool, "functiontrace markers")
-    _own_files.update(_package_files())
-    getframe = sys._getframe
-
-    def on_raise(code, offset, exc):
-        # RAISE comes again in each frame the exception propagates into; only the first
-        # one is a raise, when its traceback holds the raising frame alone.
-        if _active() and code.co_filename not in _own_files:
-            try:
-                tb = exc.__traceback__
-                if tb is None or tb.tb_next is None:
-                    _exception_marker("raise", exc, _where(getframe(1)))
-            except Exception:
-                pass
-
-    def on_handled(code, offset, exc):
-        if _active() and code.co_filename not in _own_files:
-            try:
-                _exception_marker("handled", exc, _where(getframe(1)))
-            except Exception:
-                pass
     events = mon.events
     mon.register_callback(tool, events.RAISE, on_raise)
     mon.register_callback(tool, events.EXCEPTION_HANDLED, on_handled)
@@ -401,8 +387,11 @@ def install(when_imported):
     importing them."""
     if _installed[0] or _ft is None:
         return
+    import os
+    if os.environ.get("FUNCTIONTRACE_MARKERS") == "0":   # for measuring their cost
+        return
     _installed[0] = True
-    for hook in (lambda: setattr(builtins, "print", _make_print(builtins.print)),
+    for hook in (_hook_print,
                  _hook_imports, _hook_excepthook, _hook_gc, _hook_monitoring,
                  lambda: when_imported("logging", _hook_logging),
                  lambda: when_imported("threading", _hook_threading)):
