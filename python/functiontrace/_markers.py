@@ -115,6 +115,7 @@ class interval:
 
 
 def _copy_names(wrapper, real):
+    """Make wrapper look like the function it replaces (name, doc, pickling by name)."""
     for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
         try:
             setattr(wrapper, attr, getattr(real, attr))
@@ -124,6 +125,7 @@ def _copy_names(wrapper, real):
         wrapper.__wrapped__ = real
     except AttributeError:
         pass
+    return wrapper
 
 
 # ---- print ----

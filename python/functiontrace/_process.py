@@ -377,15 +377,7 @@ def _after_fork_child():
         _ft.stop()
 
 
-def _wraps(wrapper, real):
-    """Make wrapper look like the function it replaces (name, doc, pickling by name)."""
-    for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
-        try:
-            setattr(wrapper, attr, getattr(real, attr))
-        except (AttributeError, TypeError):
-            pass
-    wrapper.__wrapped__ = real
-    return wrapper
+_wraps = _markers._copy_names
 
 
 def _replace(name, make):
