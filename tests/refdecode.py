@@ -23,13 +23,15 @@ Policy where FORMAT.md leaves room (build/ftdump follows the same rules):
   whose blocks run past the end of the file is a truncated last frame, unless a zstd magic
   appears later, in which case its header lied and reading resumes at that magic;
 - the first frame after the signature is the header frame, whatever it holds;
-- in a data block a bad record, an event before any CHUNK, a CHUNK after a FUNC or event,
-  a HEADER, or a TRAILER that is not alone in its block is reported, and the rest of that
-  block is dropped (the records before it are kept);
+- in a data block a bad record, an event or marker before any CHUNK, a CHUNK after a FUNC,
+  event or marker, a HEADER, or a TRAILER that is not alone in its block is reported, and
+  the rest of that block is dropped (the records before it are kept);
 - an event whose fid has no earlier FUNC, and a second FUNC for one fid, are reported but
   kept (the first definition is the one in `functions`);
 - absolute times wrap modulo 2**64, as unsigned 64-bit arithmetic does;
-- msgpack bin is accepted where a str is expected.
+- msgpack bin is accepted where a str is expected;
+- a marker's time is the last event's (or t0) plus its dt, modulo 2**64 like event times;
+  marker fields whose value has a type FORMAT.md does not list are left out of the dump.
 """
 
 import struct
