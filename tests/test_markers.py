@@ -436,3 +436,37 @@ def test_bad_marker_records_are_reported(tmp_path):
                        capture_output=True, text=True)
     assert c.returncode == 1 and p.returncode == 1
     assert c.stdout == p.stdout and "errors 1" in c.stdout
+
+
+def test_print_wrapper_keeps_print_behaviour(rec):
+    """Odd calls of print behave exactly as without the recorder: errors, partial output,
+    bad keywords, no stdout; a huge text is written whole and kept cut in the marker."""
+    script = write(rec.tmp, "odd.py", """
+        import sys
+        class Bad:
+            def __str__(self): raise RuntimeError("no str")
+        def attempt(*args, **kwargs):
+            try:
+                print(*args, **kwargs)
+            except Exception as e:
+                sys.stdout.write("[%s: %s]\\n" % (type(e).__name__, e))
+        attempt("before", Bad(), "after")
+        attempt("x", sep=5)
+        attempt("x", end=b"")
+        attempt("x", bogus=1)
+        attempt("y" * 100000)
+        saved, sys.stdout = sys.stdout, None
+        print("nowhere")
+        sys.stdout = saved
+        print("back", flush=True)
+    """)
+    plain = rec.run_plain([str(script)])
+    res, profile, threads = record(rec, script)
+    assert res.stdout == plain.stdout and res.stderr == plain.stderr
+    assert b"[RuntimeError: no str]" in res.stdout and b"[TypeError:" in res.stdout
+    texts = [m["data"]["text"] for m in of_type(main_of(threads), "Print")]
+    # Only the prints that wrote something whole; the long one cut at 4 KiB.
+    assert texts[-1] == "back\n"
+    long = [t for t in texts if t.startswith("yyy")]
+    assert len(long) == 1 and len(long[0]) == 4096
+    assert not [t for t in texts if "nowhere" in t or "before" in t]
