@@ -20,6 +20,7 @@
 
 #include "ft_buf.h"
 #include "intmap.h"
+#include "markers.h"
 
 /* meta.categories indexes. The first grey category is the profiler's default one, which
  * it requires; each category's first subcategory is the generic one it also requires. */
@@ -41,6 +42,10 @@ struct ft_ff_sink {
     ft_intmap str_of;          /* strpool id → string index */
     uint32_t *strs;            /* string index → strpool id */
     uint32_t nstrs, strs_cap;
+    uint32_t *marker_name;     /* the thread's markers → string index of their name */
+    uint32_t marker_name_cap;
+
+    ft_marker_keys marker_keys; /* fields of "Marker"-schema markers, for meta */
 };
 
 ft_status ft_ff_begin(ft_jsonw *w, ft_ff_sink **out)
@@ -54,6 +59,7 @@ ft_status ft_ff_begin(ft_jsonw *w, ft_ff_sink **out)
     s->w = w;
     ft_intmap_init(&s->frame_of);
     ft_intmap_init(&s->str_of);
+    ft_marker_keys_init(&s->marker_keys);
     ft_jw_obj_begin(w);
     ft_jw_key(w, "threads");
     ft_jw_arr_begin(w);
@@ -72,6 +78,8 @@ void ft_ff_free(ft_ff_sink *s)
     ft_free(s->frame_file);
     ft_intmap_fini(&s->str_of);
     ft_free(s->strs);
+    ft_free(s->marker_name);
+    ft_marker_keys_fini(&s->marker_keys);
     ft_free(s);
 }
 
@@ -221,7 +229,7 @@ static void write_samples(ft_jsonw *w, const ft_tstream *ts, uint64_t base)
 /* The one marker schema: a program a process ran (ft_ff_marker). "pid" fields show the
  * process's name next to its pid when the profile has that process. */
 #define MARKER_TYPE "Process"
-static void write_marker_schema(ft_jsonw *w)
+static void write_marker_schema(ft_jsonw *w, const ft_marker_keys *keys)
 {
     static const char *const fields[][3] = {
         {"program", "Program", "string"},
@@ -266,6 +274,7 @@ static void write_marker_schema(ft_jsonw *w)
     }
     ft_jw_arr_end(w);
     ft_jw_obj_end(w);
+    ft_marker_write_schemas(w, keys);
     ft_jw_arr_end(w);
 }
 
@@ -277,17 +286,22 @@ static void key_str(ft_jsonw *w, const char *key, const char *val)
     ft_jw_cstr(w, val);
 }
 
-/* The thread's markers: those of info on the main thread (name: string index `name`), an
- * empty table elsewhere. Phase 1 is an interval. */
-static void write_markers(ft_jsonw *w, const ft_ff_process *info, int is_main, uint32_t name,
-                          uint64_t base)
+/* The thread's markers: those of info on the main thread (name: string index `name`),
+ * then the thread's own (trace markers, names in s->marker_name). Phase 0 is an instant,
+ * 1 an interval. */
+static ft_status write_markers(ft_ff_sink *s, const ft_proc *p, const ft_tstream *ts,
+                               const ft_ff_process *info, int is_main, uint32_t name,
+                               uint64_t base)
 {
+    ft_jsonw *w = s->w;
+    const ft_marker_list *ml = &ts->markers;
     size_t n = is_main && info ? info->nmarkers : 0;
+    ft_status st = FT_OK;
 
     ft_jw_key(w, "markers");
     ft_jw_obj_begin(w);
     ft_jw_key(w, "length");
-    ft_jw_uint(w, n);
+    ft_jw_uint(w, n + ml->n);
     ft_jw_key(w, "data");
     ft_jw_arr_begin(w);
     for (size_t i = 0; i < n; i++) {
@@ -303,16 +317,22 @@ static void write_markers(ft_jsonw *w, const ft_ff_process *info, int is_main, u
         key_str(w, "file", m->file);
         ft_jw_obj_end(w);
     }
+    for (size_t i = 0; i < ml->n && !st; i++)
+        st = ft_marker_write_data(w, ml, &ml->m[i], &p->strings, &s->marker_keys);
     ft_jw_arr_end(w);
     ft_jw_key(w, "name");
     ft_jw_arr_begin(w);
     for (size_t i = 0; i < n; i++)
         ft_jw_uint(w, name);
+    for (size_t i = 0; i < ml->n; i++)
+        ft_jw_uint(w, s->marker_name[i]);
     ft_jw_arr_end(w);
     ft_jw_key(w, "startTime");
     ft_jw_arr_begin(w);
     for (size_t i = 0; i < n; i++)
         ft_jw_ms(w, (int64_t)(info->markers[i].start - base));
+    for (size_t i = 0; i < ml->n; i++)
+        ft_jw_ms(w, (int64_t)(ml->m[i].start - base));
     ft_jw_arr_end(w);
     ft_jw_key(w, "endTime");
     ft_jw_arr_begin(w);
@@ -320,18 +340,45 @@ static void write_markers(ft_jsonw *w, const ft_ff_process *info, int is_main, u
         const ft_ff_marker *m = &info->markers[i];
         ft_jw_ms(w, (int64_t)((m->end > m->start ? m->end : m->start) - base));
     }
+    for (size_t i = 0; i < ml->n; i++) {
+        if (ml->m[i].interval)
+            ft_jw_ms(w, (int64_t)(ml->m[i].end - base));
+        else
+            ft_jw_null(w);
+    }
     ft_jw_arr_end(w);
     ft_jw_key(w, "phase");
     ft_jw_arr_begin(w);
     for (size_t i = 0; i < n; i++)
         ft_jw_uint(w, 1);
+    for (size_t i = 0; i < ml->n; i++)
+        ft_jw_uint(w, ml->m[i].interval ? 1 : 0);
     ft_jw_arr_end(w);
     ft_jw_key(w, "category");
     ft_jw_arr_begin(w);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n + ml->n; i++)
         ft_jw_uint(w, CAT_OTHER);
     ft_jw_arr_end(w);
     ft_jw_obj_end(w);
+    return st;
+}
+
+/* Sort the thread's markers and give their names string indexes of the thread. */
+static ft_status index_markers(ft_ff_sink *s, ft_tstream *ts)
+{
+    ft_marker_list *ml = &ts->markers;
+    ft_status st;
+
+    if (ml->n > UINT32_MAX - 1)
+        return FT_ENOMEM;
+    if ((st = ft_markers_sort(ml)) ||
+        (st = grow_u32(&s->marker_name, &s->marker_name_cap, (uint32_t)ml->n + 1)))
+        return st;
+    for (size_t i = 0; i < ml->n; i++) {
+        if ((st = thread_string(s, ml->m[i].name, &s->marker_name[i])))
+            return st;
+    }
+    return FT_OK;
 }
 
 static void write_stack_table(ft_ff_sink *s, const ft_tstream *ts)
@@ -523,12 +570,13 @@ static ft_status write_thread(ft_ff_sink *s, ft_proc *p, const ft_tstream *ts,
 {
     ft_jsonw *w = s->w;
     uint32_t nframes, marker_name = 0;
-    int markers = is_main && info->nmarkers;
+    int markers = (is_main && info->nmarkers) || ts->markers.n;
     ft_status st;
 
-    if ((st = index_frames(s, p, ts, &nframes)))
+    if ((st = index_frames(s, p, ts, &nframes)) ||
+        (st = index_markers(s, (ft_tstream *)ts)))
         return st;
-    if (markers) {
+    if (is_main && info->nmarkers) {
         uint32_t id;
         if ((st = ft_strpool_intern(&p->strings, MARKER_TYPE, strlen(MARKER_TYPE), &id)) ||
             (st = thread_string(s, id, &marker_name)))
@@ -575,7 +623,8 @@ static ft_status write_thread(ft_ff_sink *s, ft_proc *p, const ft_tstream *ts,
     }
     empty_col(w, "pausedRanges");
     write_samples(w, ts, base);
-    write_markers(w, info, is_main, marker_name, base);
+    if ((st = write_markers(s, p, ts, info, is_main, marker_name, base)))
+        return st;
     write_stack_table(s, ts);
     write_frame_table(s, p, nframes);
     write_func_table(s, p, nframes);
@@ -685,7 +734,7 @@ ft_status ft_ff_end(ft_ff_sink *s, int64_t start_wall_ns, const char *arguments)
     write_category(w, "Python", "blue");
     write_category(w, "Native", "orange");
     ft_jw_arr_end(w);
-    write_marker_schema(w);
+    write_marker_schema(w, &s->marker_keys);
     write_visible(s);
     if (s->nthreads) {
         ft_jw_key(w, "initialSelectedThreads");

@@ -415,6 +415,16 @@ static ft_status read_block(ft_proc *p, ft_report *r, const uint8_t *data, size_
             if ((st = define_func(p, r, offset, &rec)))
                 return st;
             break;
+        case FT_REC_MARKER: case FT_REC_INTERVAL:
+            /* Off the events' dt chain (FORMAT.md §4.6): timed from the last event. */
+            if (!cur) {
+                problem(p, r, offset, "marker record outside a chunk; frame skipped");
+                return FT_OK;
+            }
+            if ((st = ft_markers_add(&cur->markers, &p->strings, &rec,
+                                     cur->t + rec.u.marker.dt)))
+                return st;
+            break;
         case FT_REC_CHUNK:
             if (n > 0)
                 problem(p, r, offset, "a second CHUNK record inside one frame");

@@ -12,6 +12,7 @@ void ft_tstream_init(ft_tstream *ts, uint64_t tid, uint32_t order)
     ts->order = order;
     ts->name = FT_TSTREAM_NO_NAME;
     ft_stacks_init(&ts->stacks);
+    ft_markers_init(&ts->markers);
 }
 
 void ft_tstream_fini(ft_tstream *ts)
@@ -20,6 +21,7 @@ void ft_tstream_fini(ft_tstream *ts)
     ft_free(ts->sample_time);
     ft_free(ts->sample_stack);
     ft_stacks_fini(&ts->stacks);
+    ft_markers_fini(&ts->markers);
     memset(ts, 0, sizeof *ts);
 }
 

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include "ft_status.h"
 #include "ft_trace.h"
+#include "markers.h"
 #include "stacks.h"
 
 #define FT_TSTREAM_NO_NAME UINT32_MAX
@@ -50,6 +51,8 @@ typedef struct ft_tstream {
     uint64_t *sample_time;  /* clock ns */
     uint32_t *sample_stack; /* FT_STACK_NONE: empty stack */
     size_t nsamples, samples_cap;
+
+    ft_marker_list markers; /* MARKER and INTERVAL records (FORMAT.md §4.6) */
 
     uint64_t events;        /* event records read */
     uint64_t ignored_pops;  /* pops of a function not on the stack */

@@ -132,6 +132,87 @@ ft_status ft_trace_put_func(ft_buf *b, uint64_t fid, int kind,
     return st;
 }
 
+/* ---- markers ---- */
+
+ft_status ft_trace_put_marker(ft_buf *b, int type, uint64_t dt, uint64_t dur,
+                              const char *kind, size_t kind_len,
+                              const char *name, size_t name_len, uint32_t nfields)
+{
+    size_t len0 = b->len;
+    int interval = type == FT_REC_INTERVAL;
+    ft_status st;
+
+    if ((st = ft_mp_put_array(b, interval ? 6 : 5)) ||
+        (st = ft_mp_put_uint(b, interval ? FT_REC_INTERVAL : FT_REC_MARKER)) ||
+        (st = ft_mp_put_uint(b, dt)) || (interval && (st = ft_mp_put_uint(b, dur))) ||
+        (st = ft_mp_put_str(b, kind ? kind : "", kind ? kind_len : 0)) ||
+        (st = ft_mp_put_str(b, name ? name : "", name ? name_len : 0)) ||
+        (st = ft_mp_put_map(b, nfields)))
+        b->len = len0;
+    return st;
+}
+
+ft_status ft_trace_put_field_str(ft_buf *b, const char *key, const char *s, size_t n)
+{
+    size_t len0 = b->len;
+    ft_status st;
+
+    if ((st = ft_mp_put_cstr(b, key)) || (st = ft_mp_put_str(b, s ? s : "", s ? n : 0)))
+        b->len = len0;
+    return st;
+}
+
+ft_status ft_trace_put_field_int(ft_buf *b, const char *key, int64_t v)
+{
+    size_t len0 = b->len;
+    ft_status st;
+
+    if ((st = ft_mp_put_cstr(b, key)) || (st = ft_mp_put_int(b, v)))
+        b->len = len0;
+    return st;
+}
+
+/* float 64, big-endian like every msgpack number. */
+ft_status ft_trace_put_field_float(ft_buf *b, const char *key, double v)
+{
+    size_t len0 = b->len;
+    uint64_t bits;
+    ft_status st;
+
+    memcpy(&bits, &v, sizeof bits);
+    if ((st = ft_mp_put_cstr(b, key)) || (st = ft_buf_reserve(b, 9))) {
+        b->len = len0;
+        return st;
+    }
+    b->ptr[b->len++] = 0xcb;
+    for (int i = 0; i < 8; i++)
+        b->ptr[b->len++] = (uint8_t)(bits >> (56 - 8 * i));
+    return FT_OK;
+}
+
+static ft_status put_field_byte(ft_buf *b, const char *key, uint8_t byte)
+{
+    size_t len0 = b->len;
+    ft_status st;
+
+    if ((st = ft_mp_put_cstr(b, key)) || (st = ft_buf_reserve(b, 1))) {
+        b->len = len0;
+        return st;
+    }
+    b->ptr[b->len++] = byte;
+    return FT_OK;
+}
+
+ft_status ft_trace_put_field_bool(ft_buf *b, const char *key, int v)
+{
+    return put_field_byte(b, key, v ? 0xc3 : 0xc2);
+}
+
+ft_status ft_trace_put_field_nil(ft_buf *b, const char *key)
+{
+    return put_field_byte(b, key, 0xc0);
+}
+
 /* ---- decoder ---- */
 
 /* Skips n values (extra fields a later revision may have appended). */
@@ -150,6 +231,115 @@ static ft_status r_uints(ft_mp_reader *r, uint64_t *out[], int k)
     for (int i = 0; i < k && !st; i++)
         st = ft_mp_r_uint(r, out[i]);
     return st;
+}
+
+/* A float 32/64 value, or FT_ECORRUPT for any other type. */
+static ft_status r_float(ft_mp_reader *r, double *out)
+{
+    const uint8_t *p = r->p;
+    size_t n;
+    uint64_t bits = 0;
+
+    if (ft_mp_at_end(r))
+        return FT_ETRUNC;
+    if (p[0] != 0xca && p[0] != 0xcb)
+        return FT_ECORRUPT;
+    n = p[0] == 0xca ? 4 : 8;
+    if ((size_t)(r->end - p) < n + 1)
+        return FT_ETRUNC;
+    for (size_t i = 1; i <= n; i++)
+        bits = bits << 8 | p[i];
+    if (n == 4) {
+        uint32_t b32 = (uint32_t)bits;
+        float f;
+        memcpy(&f, &b32, sizeof f);
+        *out = f;
+    } else {
+        memcpy(out, &bits, sizeof *out);
+    }
+    r->p = p + n + 1;
+    return FT_OK;
+}
+
+ft_status ft_trace_next_field(ft_mp_reader *r, ft_field *f)
+{
+    const uint8_t *start = r->p;
+    uint8_t tag;
+    ft_status st;
+
+    memset(f, 0, sizeof *f);
+    if ((st = ft_mp_r_str(r, &f->key)))
+        goto out;
+    if (ft_mp_at_end(r)) {
+        st = FT_ETRUNC;
+        goto out;
+    }
+    tag = r->p[0];
+    if (tag == 0xc0) {
+        f->type = FT_FIELD_NIL;
+        r->p++;
+    } else if (tag == 0xc2 || tag == 0xc3) {
+        f->type = FT_FIELD_BOOL;
+        f->u = tag == 0xc3;
+        r->p++;
+    } else if (tag == 0xca || tag == 0xcb) {
+        f->type = FT_FIELD_FLOAT;
+        st = r_float(r, &f->f);
+    } else if (tag <= 0x7f || (tag >= 0xcc && tag <= 0xcf)) {
+        f->type = FT_FIELD_UINT;
+        st = ft_mp_r_uint(r, &f->u);
+    } else if (tag >= 0xe0 || (tag >= 0xd0 && tag <= 0xd3)) {
+        /* Signed encodings of non-negative values are unsigned values all the same. */
+        st = ft_mp_r_int(r, &f->i);
+        if (!st && f->i >= 0) {
+            f->type = FT_FIELD_UINT;
+            f->u = (uint64_t)f->i;
+        } else {
+            f->type = FT_FIELD_INT;
+        }
+    } else if ((tag >= 0xa0 && tag <= 0xbf) || (tag >= 0xd9 && tag <= 0xdb) ||
+               (tag >= 0xc4 && tag <= 0xc6)) {
+        f->type = FT_FIELD_STR;
+        st = ft_mp_r_str(r, &f->s);
+    } else {
+        f->type = FT_FIELD_OTHER;
+        st = ft_mp_r_skip(r);
+    }
+out:
+    if (st) {
+        r->p = start;
+        memset(f, 0, sizeof *f);
+    }
+    return st;
+}
+
+/* [64, dt, kind, name, fields] or [65, dt, dur, kind, name, fields], after the type;
+ * n fields follow. The fields map is checked whole here, so that a consumer iterating it
+ * later meets no error. */
+static ft_status read_marker(ft_mp_reader *r, ft_record *rec, int interval, uint32_t n)
+{
+    uint32_t want = interval ? 5 : 4, pairs;
+    ft_mp_reader fr;
+    ft_field f;
+    ft_status st;
+
+    if (n < want)
+        return FT_ECORRUPT;
+    if ((st = ft_mp_r_uint(r, &rec->u.marker.dt)) ||
+        (interval && (st = ft_mp_r_uint(r, &rec->u.marker.dur))) ||
+        (st = ft_mp_r_str(r, &rec->u.marker.kind)) ||
+        (st = ft_mp_r_str(r, &rec->u.marker.name)) || (st = ft_mp_r_map(r, &pairs)))
+        return st;
+    ft_mp_reader_init(&fr, r->p, (size_t)(r->end - r->p));
+    for (uint32_t i = 0; i < pairs; i++) {
+        if ((st = ft_trace_next_field(&fr, &f)))
+            return st;
+    }
+    rec->u.marker.fields = r->p;
+    rec->u.marker.fields_len = (size_t)(fr.p - r->p);
+    rec->u.marker.nfields = pairs;
+    r->p = fr.p;
+    return skip_n(r, n - want);
 }
 
 ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec)
@@ -199,6 +389,10 @@ ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec)
             goto out;
         break;
     }
+    case FT_REC_MARKER: case FT_REC_INTERVAL:
+        if ((st = read_marker(r, rec, type == FT_REC_INTERVAL, n)))
+            goto out;
+        break;
     case FT_REC_HEADER: case FT_REC_TRAILER:
         /* Not decoded here (see ft_trace_read_header); only stepped over. */
         if ((st = skip_n(r, n)))

@@ -17,7 +17,7 @@
 #include "ft_mpack.h"
 
 #define FT_FORMAT_VERSION 1  /* major: files of another major version are refused */
-#define FT_FORMAT_MINOR 1    /* minor: compatible additions (FORMAT.md, version history) */
+#define FT_FORMAT_MINOR 2    /* minor: compatible additions (FORMAT.md, version history) */
 
 enum ft_rec_type {
     FT_REC_UNKNOWN = 0,  /* decoder only: a record of a type this build does not know */
@@ -30,6 +30,9 @@ enum ft_rec_type {
     FT_REC_UNWIND = 18,
     FT_REC_YIELD = 19,
     FT_REC_RESUME = 20,
+    /* 1.2: optional records (types 64-127, which older decoders skip). */
+    FT_REC_MARKER = 64,
+    FT_REC_INTERVAL = 65,
 };
 
 enum ft_func_kind { FT_FUNC_PYTHON = 0, FT_FUNC_NATIVE = 1 };
@@ -110,6 +113,15 @@ typedef struct ft_record {
         struct { uint64_t dt, fid; } ev;                            /* events */
         struct { uint64_t tid, seq, t0; ft_str thread_name; } chunk;
         struct { uint64_t fid, kind, line; ft_str name, module, file; } func;
+        /* MARKER and INTERVAL (dur is 0 for a MARKER). fields: the raw bytes of the
+         * fields map, nfields pairs; read them with ft_trace_next_field. */
+        struct {
+            uint64_t dt, dur;
+            ft_str kind, name;
+            const uint8_t *fields;
+            size_t fields_len;
+            uint32_t nfields;
+        } marker;
     } u;
 } ft_record;
 
@@ -120,6 +132,38 @@ typedef struct ft_record {
  * positioned after them (use ft_trace_read_header / _trailer to decode those instead).
  * Errors: FT_ETRUNC, FT_ECORRUPT (r is not advanced; ft_mp_offset(r) is where). */
 ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec);
+
+/* ---- markers (FORMAT.md §4.6) ---- */
+
+/* The value of one marker field. */
+enum ft_field_type {
+    FT_FIELD_OTHER = 0,   /* a type of a later revision: skipped by readers */
+    FT_FIELD_STR, FT_FIELD_UINT, FT_FIELD_INT, FT_FIELD_FLOAT, FT_FIELD_BOOL, FT_FIELD_NIL,
+};
+
+typedef struct ft_field {
+    ft_str key;
+    int type;             /* enum ft_field_type */
+    ft_str s;             /* STR */
+    uint64_t u;           /* UINT, BOOL (0/1) */
+    int64_t i;            /* INT (negative values only) */
+    double f;             /* FLOAT */
+} ft_field;
+
+/* Encode a MARKER (type FT_REC_MARKER, dur ignored) or INTERVAL record's head: everything
+ * but the nfields key/value pairs that must follow (ft_trace_put_field_*). */
+ft_status ft_trace_put_marker(ft_buf *b, int type, uint64_t dt, uint64_t dur,
+                              const char *kind, size_t kind_len,
+                              const char *name, size_t name_len, uint32_t nfields);
+ft_status ft_trace_put_field_str(ft_buf *b, const char *key, const char *s, size_t n);
+ft_status ft_trace_put_field_int(ft_buf *b, const char *key, int64_t v);
+ft_status ft_trace_put_field_float(ft_buf *b, const char *key, double v);
+ft_status ft_trace_put_field_bool(ft_buf *b, const char *key, int v);
+ft_status ft_trace_put_field_nil(ft_buf *b, const char *key);
+
+/* Read the next field of a marker: r is a reader over rec.u.marker.fields, called
+ * rec.u.marker.nfields times. FT_ECORRUPT / FT_ETRUNC on bad bytes. */
+ft_status ft_trace_next_field(ft_mp_reader *r, ft_field *f);
 
 /* Decode a block that must hold exactly one HEADER (or TRAILER) record.
  * Missing required keys → FT_ECORRUPT; unknown keys are ignored; optional keys (1.1) may

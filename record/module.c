@@ -44,6 +44,7 @@
 #include "clock.h"
 #include "ending.h"
 #include "filter.h"
+#include "markers.h"
 #include "ft_trace.h"
 #include "intern.h"
 #include "montool.h"
@@ -611,7 +612,8 @@ static int exec_module(PyObject *m)
     }
     if (PyModule_AddStringConstant(m, "BACKEND", FT_BACKEND_NAME) ||
         PyModule_AddIntConstant(m, "FORMAT_VERSION", FT_FORMAT_VERSION) ||
-        PyModule_AddFunctions(m, ft_backend_methods))
+        PyModule_AddFunctions(m, ft_backend_methods) ||
+        PyModule_AddFunctions(m, ft_marker_methods))
         return -1;
 #if PY_VERSION_HEX >= 0x030C0000
     if (PyModule_AddFunctions(m, ft_montool_methods))

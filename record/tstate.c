@@ -246,6 +246,21 @@ int ft_tstate_make_room(ft_tstate *ts)
     return 0;
 }
 
+int ft_tstate_put_record(ft_tstate *ts, const uint8_t *rec, size_t n)
+{
+    if (ts->base && n > ts->buf.cap - ts->buf.len)
+        flush(ts, 1, 1);
+    if (!ts->base && alloc_buffer(ts))
+        return -1;
+    if (n > ts->buf.cap - ts->buf.len)
+        return -1;
+    memcpy(ts->buf.ptr + ts->buf.len, rec, n);
+    ts->buf.len += n;
+    /* The next event takes the slow path if this left less than an event's room. */
+    set_limit(ts);
+    return 0;
+}
+
 void ft_tstate_flush_all(void)
 {
     for (ft_tstate *ts = registry; ts; ts = ts->next)

@@ -64,6 +64,12 @@ extern __thread ft_tls_slot ft_tls __attribute__((tls_model("initial-exec")));
 ft_tstate *ft_tstate_attach(void);
 int ft_tstate_make_room(ft_tstate *ts);
 
+/* Append one whole non-event record (a marker, FORMAT.md §4.6: its time is relative to
+ * last_ns, which it leaves alone) to ts's chunk, writing the chunk first if the record
+ * does not fit in what is left of it. -1 when it cannot be buffered (no memory, or larger
+ * than a whole buffer): the record is dropped. */
+int ft_tstate_put_record(ft_tstate *ts, const uint8_t *rec, size_t n);
+
 /* Write every thread's buffered events as chunks (GIL held, no hook running). */
 void ft_tstate_flush_all(void);
 /* Free every state of the registry (after flush_all, or without writing in a fork child). */

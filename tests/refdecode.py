@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference decoder for functiontrace raw trace files, format version 1 (any minor: 1.0, 1.1).
+"""Reference decoder for functiontrace raw trace files, format version 1 (any minor: 1.0-1.2).
 
 Written from FORMAT.md alone, for readability rather than speed: it is the yardstick the C
 reader (format/, build/ftdump) is compared with. Needs only the standard library and the
@@ -7,7 +7,9 @@ Debian package python3-zstandard; msgpack is decoded by hand below.
 
     read_trace(path) -> {"header": {...} or None, "trailer": {...} or None,
                          "functions": {fid: {"kind", "name", "module", "file", "line"}},
-                         "threads": {tid: {"names": [...], "events": [(t_ns, type, fid)]}},
+                         "threads": {tid: {"names": [...], "events": [(t_ns, type, fid)],
+                                           "markers": [{"start", "end", "kind", "name",
+                                                        "fields"}]}},
                          "errors": [(offset, reason), ...]}
         The optional keys of 1.1 (format_minor, start_reason; end_reason, exit_status,
         signal, process_label) are in the dicts only when the file has them: use
@@ -21,15 +23,18 @@ Policy where FORMAT.md leaves room (build/ftdump follows the same rules):
   whose blocks run past the end of the file is a truncated last frame, unless a zstd magic
   appears later, in which case its header lied and reading resumes at that magic;
 - the first frame after the signature is the header frame, whatever it holds;
-- in a data block a bad record, an event before any CHUNK, a CHUNK after a FUNC or event,
-  a HEADER, or a TRAILER that is not alone in its block is reported, and the rest of that
-  block is dropped (the records before it are kept);
+- in a data block a bad record, an event or marker before any CHUNK, a CHUNK after a FUNC,
+  event or marker, a HEADER, or a TRAILER that is not alone in its block is reported, and
+  the rest of that block is dropped (the records before it are kept);
 - an event whose fid has no earlier FUNC, and a second FUNC for one fid, are reported but
   kept (the first definition is the one in `functions`);
 - absolute times wrap modulo 2**64, as unsigned 64-bit arithmetic does;
-- msgpack bin is accepted where a str is expected.
+- msgpack bin is accepted where a str is expected;
+- a marker's time is the last event's (or t0) plus its dt, modulo 2**64 like event times;
+  marker fields whose value has a type FORMAT.md does not list are left out of the dump.
 """
 
+import struct
 import sys
 
 import zstandard
@@ -42,6 +47,7 @@ MAX_DEPTH = 64
 
 HEADER, CHUNK, FUNC, TRAILER = 1, 2, 3, 4
 EVENTS = {16: "CALL", 17: "RETURN", 18: "UNWIND", 19: "YIELD", 20: "RESUME"}
+MARKER, INTERVAL = 64, 65     # 1.2 (FORMAT.md §4.6)
 
 # (key, kind) in FORMAT.md §4.1 order; the dump prints them in this order.
 HEADER_KEYS = [
@@ -70,6 +76,10 @@ class Truncated(Corrupt):
 
 class Str(bytes):
     """A msgpack str (or bin): raw bytes, decoded to text only for presentation."""
+
+
+class Pairs(list):
+    """A msgpack map: its (key, value) pairs in order (keys may be unhashable)."""
 
 
 class MsgpackReader:
@@ -151,7 +161,7 @@ class MsgpackReader:
         return n
 
     def pairs(self, n, depth):
-        return [(self.value(depth + 1), self.value(depth + 1)) for _ in range(self.bounded(n))]
+        return Pairs((self.value(depth + 1), self.value(depth + 1)) for _ in range(self.bounded(n)))
 
 
 def is_uint(v):
@@ -174,6 +184,14 @@ FIELDS = {
     FUNC: [is_uint, is_uint, is_str, is_str, is_str, is_uint],
 }
 FIELDS.update({t: [is_uint, is_uint] for t in EVENTS})
+
+
+def is_fields(v):
+    return isinstance(v, Pairs) and all(is_str(k) for k, _ in v)
+
+
+FIELDS[MARKER] = [is_uint, is_str, is_str, is_fields]
+FIELDS[INTERVAL] = [is_uint, is_uint, is_str, is_str, is_fields]
 
 
 def read_record(rd):
@@ -443,7 +461,7 @@ def decode_block(block, offset, res, defined):
                 raise Corrupt("record at %d: CHUNK is not first in its block" % at)
             tid, seq, t0, name = fields[:4]
             chunk = {"tid": tid, "seq": seq, "order": len(res["chunks"]), "name": name,
-                     "time": t0, "events": []}
+                     "time": t0, "events": [], "markers": []}
             res["chunks"].append(chunk)
         elif rtype == FUNC:
             fid = fields[0]
@@ -459,19 +477,29 @@ def decode_block(block, offset, res, defined):
                 res["errors"].append((offset, "event uses fid %d before its FUNC" % fid))
             chunk["time"] = (chunk["time"] + dt) % (1 << 64)
             chunk["events"].append((chunk["time"], EVENTS[rtype], fid))
+        elif rtype in (MARKER, INTERVAL):
+            if chunk is None:
+                raise Corrupt("record at %d: marker outside a chunk" % at)
+            # Not part of the dt chain: the time base stays the previous event's.
+            dt, rest = fields[0], fields[1:]
+            dur = rest.pop(0) if rtype == INTERVAL else 0
+            kind, name, pairs = rest[:3]
+            end = (chunk["time"] + dt) % (1 << 64)
+            chunk["markers"].append((end, dur, kind, name, pairs))
         else:
             continue            # unknown type: skipped, does not count as "known"
         seen_known = True
 
 
 def threads_of(chunks):
-    """{tid: (names, events)} with each thread's chunks in seq order (file order on ties)."""
+    """{tid: (names, events, markers)} with each thread's chunks in seq order (file order on ties)."""
     out = {}
     for c in sorted(chunks, key=lambda c: (c["tid"], c["seq"], c["order"])):
-        names, events = out.setdefault(c["tid"], ([], []))
+        names, events, markers = out.setdefault(c["tid"], ([], [], []))
         if not names or names[-1] != c["name"]:
             names.append(c["name"])
         events.extend(c["events"])
+        markers.extend(c["markers"])
     return out
 
 
@@ -488,10 +516,39 @@ def read_trace(path):
     for fid, kind, name, module, file, line in raw["funcs"]:
         functions.setdefault(fid, {"kind": kind, "name": text(name), "module": text(module),
                                    "file": text(file), "line": line})
-    threads = {tid: {"names": [text(n) for n in names], "events": events}
-               for tid, (names, events) in threads_of(raw["chunks"]).items()}
+    threads = {tid: {"names": [text(n) for n in names], "events": events,
+                     "markers": [marker_dict(m) for m in markers]}
+               for tid, (names, events, markers) in threads_of(raw["chunks"]).items()}
     return {"header": header, "trailer": trailer, "functions": functions,
             "threads": threads, "errors": raw["errors"]}
+
+
+def field_value(v):
+    """A marker field's value as Python: str, int, float, bool or None; None also for a
+    value of a type FORMAT.md does not list (the caller drops those)."""
+    if isinstance(v, Str):
+        return text(v)
+    if isinstance(v, tuple) and v and v[0] == "float":
+        fmt = ">f" if len(v[1]) == 4 else ">d"
+        return struct.unpack(fmt, v[1])[0]
+    if v is None or isinstance(v, (bool, int)):
+        return v
+    return None
+
+
+def known_value(v):
+    return v is None or isinstance(v, (Str, bool, int)) or (
+        isinstance(v, tuple) and v and v[0] == "float")
+
+
+def marker_dict(m):
+    end, dur, kind, name, pairs = m
+    fields = {}
+    for k, v in pairs:
+        if known_value(v):
+            fields.setdefault(text(k), field_value(v))
+    return {"start": (end - dur) % (1 << 64), "end": end, "kind": text(kind),
+            "name": text(name), "fields": fields}
 
 
 # ---- canonical dump ---------------------------------------------------------------------
@@ -501,6 +558,27 @@ def quote(b):
     (and the quote and backslash) as \\xHH."""
     return '"' + "".join(chr(c) if 0x20 <= c <= 0x7E and c not in (0x22, 0x5C) else "\\x%02x" % c
                          for c in b) + '"'
+
+
+def dump_field_value(v):
+    if isinstance(v, Str):
+        return quote(v)
+    if isinstance(v, tuple) and v and v[0] == "float":
+        return "f%016x" % struct.unpack(">Q", struct.pack(">d", field_value(v)))[0]
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return "%d" % v
+    return "nil"
+
+
+def dump_marker(tid, m):
+    """`marker <tid> <end ns> <duration ns> "<kind>" "<name>"` then `"<key>"=<value>` per
+    field of a known type, in record order (floats as the hex bits of a double)."""
+    end, dur, kind, name, pairs = m
+    words = ["marker %d %d %d %s %s" % (tid, end, dur, quote(kind), quote(name))]
+    words += ["%s=%s" % (quote(k), dump_field_value(v)) for k, v in pairs if known_value(v)]
+    return " ".join(words)
 
 
 def dump_lines(path):
@@ -522,9 +600,10 @@ def dump_lines(path):
             lines.append("header start_reason " + quote(raw["header"]["start_reason"]))
     for fid, kind, name, module, file, line in raw["funcs"]:
         lines.append("func %d %d %s %s %s %d" % (fid, kind, quote(name), quote(module), quote(file), line))
-    for tid, (names, events) in sorted(threads_of(raw["chunks"]).items()):
+    for tid, (names, events, markers) in sorted(threads_of(raw["chunks"]).items()):
         lines.append(" ".join(["thread %d" % tid] + [quote(n) for n in names]))
         lines.extend("%d %d %s %d" % (tid, t, name, fid) for t, name, fid in events)
+        lines.extend(dump_marker(tid, m) for m in markers)
     t = raw["trailer"]
     if t:
         words = ["%s %d" % (k, t[k]) for k in TRAILER_KEYS]

@@ -11,8 +11,12 @@ import zstandard
 
 def _mp(v):
     """msgpack encoding of the few shapes the format uses."""
+    if v is None:
+        return b"\xc0"
     if isinstance(v, bool):
         return b"\xc3" if v else b"\xc2"
+    if isinstance(v, float):
+        return b"\xcb" + struct.pack(">d", v)
     if isinstance(v, int):
         if 0 <= v < 128:
             return bytes([v])
@@ -38,6 +42,7 @@ def _mp(v):
 
 SIGNATURE = struct.pack("<II", 0x184D2A5F, 16) + b"FTRACE\0\0" + struct.pack("<H", 1) + bytes(6)
 CALL, RETURN = 16, 17
+MARKER, INTERVAL = 64, 65
 
 
 class Trace:
@@ -57,6 +62,7 @@ class Trace:
         self.funcs = []          # FUNC records
         self.fid = {}
         self.threads = {}        # tid -> (name, [(type, t, fid)])
+        self.markers = {}        # tid -> [(end t, duration or None, kind, name, fields)]
 
     def func(self, name, native=False, file="/src/app.py", line=1):
         if name not in self.fid:
@@ -80,6 +86,26 @@ class Trace:
         self.call(tid, start, name, native)
         self.ret(tid, end, name)
 
+    def marker(self, tid, t, kind, name, fields=None, start=None):
+        """A MARKER at t, or an INTERVAL from start to t (FORMAT.md §4.6)."""
+        self.markers.setdefault(tid, []).append(
+            (t, None if start is None else t - start, kind, name, dict(fields or {})))
+
+    def _marker_records(self, tid, upto, last, done):
+        """The markers of tid that end at or before `upto`, timed from the last event."""
+        out = []
+        pending = sorted(self.markers.get(tid, []), key=lambda m: m[0])
+        for m in pending[done[0]:]:
+            if upto is not None and m[0] > upto:
+                break
+            t, dur, kind, name, fields = m
+            if dur is None:
+                out.append(_mp([MARKER, t - last, kind, name, fields]))
+            else:
+                out.append(_mp([INTERVAL, t - last, dur, kind, name, fields]))
+            done[0] += 1
+        return out
+
     def write(self, path, trailer=True):
         cctx = zstandard.ZstdCompressor(write_content_size=True)
         out = [SIGNATURE, cctx.compress(_mp([1, self.header]))]
@@ -91,9 +117,12 @@ class Trace:
             t0 = evs[0][1] if evs else self.header["start_ns"]
             blk = [_mp([2, tid, 0, t0, name])]
             last = t0
+            done = [0]
             for typ, t, fid in evs:
+                blk.extend(self._marker_records(tid, t - 1, last, done))
                 blk.append(_mp([typ, t - last, fid]))
                 last = t
+            blk.extend(self._marker_records(tid, None, last, done))
             events += len(evs)
             out.append(cctx.compress(b"".join(blk)))
         if trailer:

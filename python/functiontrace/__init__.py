@@ -43,3 +43,7 @@ def __getattr__(name):
         import functiontrace.record as rec
         return rec if name == "record" else rec.Recording
     raise AttributeError("module 'functiontrace' has no attribute %r" % (name,))
+
+
+# Markers of the program's own (functiontrace._markers): cheap when not recording.
+from functiontrace._markers import interval, marker  # noqa: E402,F401

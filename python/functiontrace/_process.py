@@ -77,6 +77,7 @@ except ImportError as e:
                       "(Python %d.%d): run `make ext PYTHON=%s` (%s)"
                       % (sys.executable, sys.version_info[0], sys.version_info[1],
                          sys.executable, e)) from e
+from functiontrace import _markers
 
 RUN_DIR_ENV = "FUNCTIONTRACE_RUN_DIR"
 OPTIONS_ENV = "FUNCTIONTRACE_OPTIONS"
@@ -148,6 +149,7 @@ def start(run_dir, argv, mode="all", start_reason="run", filters=None, depth_off
     c_filters = dict(_state.filters)
     if c_filters.get("max_depth"):
         c_filters["max_depth"] += _state.depth_offset
+    _markers.install(_when_imported)
     pid = os.getpid()
     header = _header(os.path.basename(os.path.normpath(run_dir)), argv, start_reason)
     n = 0
@@ -245,7 +247,8 @@ def _when_imported(name, then):
     module = sys.modules.get(name)
     if module is not None:
         then(module)
-    elif not any(isinstance(f, _ImportWatch) and f.name == name for f in sys.meta_path):
+    elif not any(isinstance(f, _ImportWatch) and f.name == name and f.then == then
+                 for f in sys.meta_path):
         sys.meta_path.insert(0, _ImportWatch(name, then))
 
 
@@ -463,15 +466,7 @@ def _after_fork_child():
             _cannot_record(e)
 
 
-def _wraps(wrapper, real):
-    """Make wrapper look like the function it replaces (name, doc, pickling by name)."""
-    for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
-        try:
-            setattr(wrapper, attr, getattr(real, attr))
-        except (AttributeError, TypeError):
-            pass
-    wrapper.__wrapped__ = real
-    return wrapper
+_wraps = _markers._copy_names
 
 
 def _replace(name, make):

@@ -13,6 +13,11 @@
  *   thread <tid> "<name>"...              ascending tid; chunk names in seq order, repeats
  *                                         collapsed; then that thread's events:
  *   <tid> <abs time ns> <CALL|RETURN|UNWIND|YIELD|RESUME> <fid>  in chunk seq order
+ *   marker <tid> <end ns> <duration ns> "<kind>" "<name>" "<key>"=<value>...
+ *                                         that thread's markers (1.2), in chunk seq order;
+ *                                         values: "<s>", N, true, false, nil, or fHHHH (the
+ *                                         16 hex digits of a double's bits); values of
+ *                                         other types are left out
  *   trailer end_ns N events N chunks N dropped_events N functions N   (or "trailer none"),
  *           then, on the same line and each only when present (1.1):
  *           ` end_reason "<s>"`, ` exit_status N`, ` signal N`, ` process_label "<s>"`
@@ -38,6 +43,7 @@ typedef struct dchunk {
     size_t order;                 /* file order, to keep duplicates of one seq stable */
     size_t name_off, name_len;    /* in dump.names */
     size_t ev_start, ev_count;    /* in dump.events */
+    size_t mk_off, mk_len;        /* its markers' dump lines, in dump.mtext */
 } dchunk;
 
 typedef struct devent {
@@ -52,6 +58,7 @@ typedef struct dump {
     devent *events;
     size_t nevents, cap_events;
     ft_buf names;
+    ft_buf mtext;                 /* marker lines, as printed */
     uint64_t *fids;               /* open-addressing set of defined fids; 0 slot = empty */
     size_t fid_cap, fid_count;
     int have_fid0;
@@ -206,6 +213,71 @@ static void header_frame(dump *d, const ft_frame *fm)
     ft_header_fini(&h);
 }
 
+static void mprintf(dump *d, const char *fmt, ...)
+{
+    char tmp[128];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp || ft_buf_append(&d->mtext, tmp, (size_t)n)) {
+        fputs("ftdump: out of memory\n", stderr);
+        exit(2);
+    }
+}
+
+static void mquoted(dump *d, const char *s, size_t n)
+{
+    mprintf(d, "\"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\')
+            mprintf(d, "%c", c);
+        else
+            mprintf(d, "\\x%02x", c);
+    }
+    mprintf(d, "\"");
+}
+
+/* One marker's dump line (see the top of this file) into d->mtext. The record was checked
+ * by ft_trace_next, so its fields decode. */
+static void add_marker(dump *d, dchunk *c, uint64_t now, const ft_record *rec)
+{
+    ft_mp_reader r;
+    ft_field f;
+    size_t before = d->mtext.len;
+
+    mprintf(d, "marker %" PRIu64 " %" PRIu64 " %" PRIu64 " ", c->tid, now + rec->u.marker.dt,
+            rec->u.marker.dur);
+    mquoted(d, rec->u.marker.kind.ptr, rec->u.marker.kind.len);
+    mprintf(d, " ");
+    mquoted(d, rec->u.marker.name.ptr, rec->u.marker.name.len);
+    ft_mp_reader_init(&r, rec->u.marker.fields, rec->u.marker.fields_len);
+    for (uint32_t i = 0; i < rec->u.marker.nfields && !ft_trace_next_field(&r, &f); i++) {
+        uint64_t bits;
+        if (f.type == FT_FIELD_OTHER)
+            continue;
+        mprintf(d, " ");
+        mquoted(d, f.key.ptr, f.key.len);
+        mprintf(d, "=");
+        switch (f.type) {
+        case FT_FIELD_STR: mquoted(d, f.s.ptr, f.s.len); break;
+        case FT_FIELD_UINT: mprintf(d, "%" PRIu64, f.u); break;
+        case FT_FIELD_INT: mprintf(d, "%" PRId64, f.i); break;
+        case FT_FIELD_FLOAT:
+            memcpy(&bits, &f.f, sizeof bits);
+            mprintf(d, "f%016" PRIx64, bits);
+            break;
+        case FT_FIELD_BOOL: mprintf(d, f.u ? "true" : "false"); break;
+        default: mprintf(d, "nil"); break;
+        }
+    }
+    mprintf(d, "\n");
+    c->mk_len += d->mtext.len - before;
+}
+
 /* One data block; see the policy in tests/refdecode.py. */
 static void data_frame(dump *d, const ft_frame *fm)
 {
@@ -260,6 +332,8 @@ static void data_frame(dump *d, const ft_frame *fm)
             c->name_len = rec.u.chunk.thread_name.len;
             c->ev_start = d->nevents;
             c->ev_count = 0;
+            c->mk_off = d->mtext.len;
+            c->mk_len = 0;
             if (ft_buf_append(&d->names, rec.u.chunk.thread_name.ptr, c->name_len)) {
                 fputs("ftdump: out of memory\n", stderr);
                 exit(2);
@@ -276,6 +350,13 @@ static void data_frame(dump *d, const ft_frame *fm)
             putchar(' ');
             put_quoted(rec.u.func.file.ptr, rec.u.func.file.len);
             printf(" %" PRIu64 "\n", rec.u.func.line);
+            break;
+        case FT_REC_MARKER: case FT_REC_INTERVAL:
+            if (!c) {
+                error(d, fm->offset, "record at %zu: marker outside a chunk", at);
+                return;
+            }
+            add_marker(d, c, now, &rec);    /* not part of the dt chain (FORMAT.md §4.6) */
             break;
         default:    /* an event */
             if (!c) {
@@ -335,6 +416,8 @@ static void print_threads(dump *d)
                        event_name(ev->type), ev->fid);
             }
         }
+        for (size_t k = i; k < j; k++)
+            fwrite(d->mtext.ptr + d->chunks[k].mk_off, 1, d->chunks[k].mk_len, stdout);
         i = j;
     }
 }
@@ -351,6 +434,11 @@ static unsigned long dump_file(const char *path)
     memset(&d, 0, sizeof d);
     d.path = path;
     ft_buf_init(&d.names);
+    ft_buf_init(&d.mtext);
+    if (ft_buf_reserve(&d.mtext, 1)) {
+        fputs("ftdump: out of memory\n", stderr);
+        exit(2);
+    }
     if (ft_buf_reserve(&d.names, 1)) {   /* never a NULL base for name offsets */
         fputs("ftdump: out of memory\n", stderr);
         exit(2);
@@ -405,6 +493,7 @@ out:
     free(d.events);
     free(d.fids);
     ft_buf_fini(&d.names);
+    ft_buf_fini(&d.mtext);
     return d.errors;
 }
 

@@ -734,6 +734,102 @@ static void test_records(void)
     ft_buf_fini(&b);
 }
 
+/* MARKER and INTERVAL (FORMAT.md §4.6): our encoder, our decoder, and msgpack-c. */
+static void test_markers(void)
+{
+    ft_buf b;
+    ft_mp_reader r, fr;
+    ft_record rec;
+    ft_field f;
+    msgpack_unpacked up;
+    size_t off = 0;
+    double third = 1.0 / 3.0;
+
+    ft_buf_init(&b);
+    CHECK_ST(ft_trace_put_marker(&b, FT_REC_MARKER, 5, 99, "user", 4, "mark", 4, 6), FT_OK);
+    CHECK_ST(ft_trace_put_field_str(&b, "s", "text", 4), FT_OK);
+    CHECK_ST(ft_trace_put_field_int(&b, "u", 300), FT_OK);
+    CHECK_ST(ft_trace_put_field_int(&b, "i", -7), FT_OK);
+    CHECK_ST(ft_trace_put_field_float(&b, "f", third), FT_OK);
+    CHECK_ST(ft_trace_put_field_bool(&b, "b", 1), FT_OK);
+    CHECK_ST(ft_trace_put_field_nil(&b, "n"), FT_OK);
+    CHECK_ST(ft_trace_put_marker(&b, FT_REC_INTERVAL, 70000, 123456789, "gc", 2, "GC", 2, 0),
+             FT_OK);
+
+    ft_mp_reader_init(&r, b.ptr, b.len);
+    CHECK_ST(ft_trace_next(&r, &rec), FT_OK);
+    CHECK(rec.type == FT_REC_MARKER && rec.u.marker.dt == 5 && rec.u.marker.dur == 0 &&
+          fteq(rec.u.marker.kind, "user") && fteq(rec.u.marker.name, "mark") &&
+          rec.u.marker.nfields == 6);
+    ft_mp_reader_init(&fr, rec.u.marker.fields, rec.u.marker.fields_len);
+    CHECK_ST(ft_trace_next_field(&fr, &f), FT_OK);
+    CHECK(fteq(f.key, "s") && f.type == FT_FIELD_STR && fteq(f.s, "text"));
+    CHECK_ST(ft_trace_next_field(&fr, &f), FT_OK);
+    CHECK(fteq(f.key, "u") && f.type == FT_FIELD_UINT && f.u == 300);
+    CHECK_ST(ft_trace_next_field(&fr, &f), FT_OK);
+    CHECK(fteq(f.key, "i") && f.type == FT_FIELD_INT && f.i == -7);
+    CHECK_ST(ft_trace_next_field(&fr, &f), FT_OK);
+    CHECK(fteq(f.key, "f") && f.type == FT_FIELD_FLOAT && f.f == third);
+    CHECK_ST(ft_trace_next_field(&fr, &f), FT_OK);
+    CHECK(fteq(f.key, "b") && f.type == FT_FIELD_BOOL && f.u == 1);
+    CHECK_ST(ft_trace_next_field(&fr, &f), FT_OK);
+    CHECK(fteq(f.key, "n") && f.type == FT_FIELD_NIL);
+    CHECK(ft_mp_at_end(&fr));
+    CHECK_ST(ft_trace_next(&r, &rec), FT_OK);
+    CHECK(rec.type == FT_REC_INTERVAL && rec.u.marker.dt == 70000 &&
+          rec.u.marker.dur == 123456789 && fteq(rec.u.marker.kind, "gc") &&
+          rec.u.marker.nfields == 0);
+    CHECK_ST(ft_trace_next(&r, &rec), FT_END);
+
+    /* msgpack-c reads the same: [64, 5, "user", "mark", {6 pairs}] (no duration). */
+    msgpack_unpacked_init(&up);
+    CHECK(msgpack_unpack_next(&up, (const char *)b.ptr, b.len, &off) == MSGPACK_UNPACK_SUCCESS);
+    CHECK(up.data.type == MSGPACK_OBJECT_ARRAY && up.data.via.array.size == 5 &&
+          up.data.via.array.ptr[0].via.u64 == 64 &&
+          up.data.via.array.ptr[4].type == MSGPACK_OBJECT_MAP &&
+          up.data.via.array.ptr[4].via.map.size == 6 &&
+          up.data.via.array.ptr[4].via.map.ptr[3].val.type == MSGPACK_OBJECT_FLOAT64 &&
+          up.data.via.array.ptr[4].via.map.ptr[3].val.via.f64 == third);
+    CHECK(msgpack_unpack_next(&up, (const char *)b.ptr, b.len, &off) == MSGPACK_UNPACK_SUCCESS);
+    CHECK(up.data.via.array.size == 6 && up.data.via.array.ptr[0].via.u64 == 65 &&
+          up.data.via.array.ptr[2].via.u64 == 123456789);
+    msgpack_unpacked_destroy(&up);
+
+    /* Cut anywhere inside the first record: ETRUNC, the cursor left at its start. */
+    for (size_t cut = 1; cut < b.len; cut++) {
+        ft_mp_reader_init(&r, b.ptr, cut);
+        if (ft_trace_next(&r, &rec) == FT_OK)
+            continue;       /* the cut fell after the first record */
+        ft_mp_reader_init(&r, b.ptr, cut);
+        CHECK_ST(ft_trace_next(&r, &rec), FT_ETRUNC);
+        CHECK(r.p == r.start);
+    }
+    ft_buf_fini(&b);
+
+    /* Bad shapes: too few fields, fields not a map, a key that is not a str. A value of
+     * another type is skipped as FT_FIELD_OTHER. */
+    {
+        static const uint8_t few[] = {0x94, 64, 0, 0xa1, 'k', 0xa1, 'n'};
+        static const uint8_t notmap[] = {0x95, 64, 0, 0xa1, 'k', 0xa1, 'n', 0x90};
+        static const uint8_t intkey[] = {0x95, 64, 0, 0xa1, 'k', 0xa1, 'n', 0x81, 1, 2};
+        static const uint8_t arrval[] = {0x95, 64, 0, 0xa1, 'k', 0xa1, 'n', 0x81, 0xa1, 'a',
+                                         0x92, 1, 2};
+        const struct { const uint8_t *p; size_t n; ft_status want; } cases[] = {
+            {few, sizeof few, FT_ECORRUPT}, {notmap, sizeof notmap, FT_ECORRUPT},
+            {intkey, sizeof intkey, FT_ECORRUPT}, {arrval, sizeof arrval, FT_OK},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            ft_mp_reader_init(&r, cases[i].p, cases[i].n);
+            CHECK_ST(ft_trace_next(&r, &rec), cases[i].want);
+        }
+        ft_mp_reader_init(&r, arrval, sizeof arrval);
+        CHECK_ST(ft_trace_next(&r, &rec), FT_OK);
+        ft_mp_reader_init(&fr, rec.u.marker.fields, rec.u.marker.fields_len);
+        CHECK_ST(ft_trace_next_field(&fr, &f), FT_OK);
+        CHECK(f.type == FT_FIELD_OTHER && fteq(f.key, "a") && ft_mp_at_end(&fr));
+    }
+}
+
 static void test_record_errors(void)
 {
     /* type, minimum element count (type included) */
@@ -1369,6 +1465,7 @@ int main(int argc, char **argv)
     test_optional_keys();
     test_records();
     test_record_errors();
+    test_markers();
     test_file_signature(tmpdir);
     test_file_roundtrip(tmpdir);
     test_file_damage();
