@@ -16,11 +16,14 @@ WALL0 = 1_700_000_000 * 10**9  # its wall-clock time
 
 
 def pack(v):
-    """msgpack of ints, str, bytes (as str), lists, dicts and None; shortest encodings."""
+    """msgpack of ints, floats, str, bytes (as str), lists, dicts and None; shortest
+    encodings (floats as float 64)."""
     if v is None:
         return b"\xc0"
     if isinstance(v, bool):
         return b"\xc3" if v else b"\xc2"
+    if isinstance(v, float):
+        return b"\xcb" + struct.pack(">d", v)
     if isinstance(v, int):
         if 0 <= v < 128:
             return bytes([v])

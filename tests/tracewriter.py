@@ -2,43 +2,12 @@
 
 Written from FORMAT.md alone (signature frame, one zstd frame per block, msgpack records),
 independently of format/: a test that builds a trace here knows every timestamp in it, so it
-can state the exact output a converter must give."""
+can state the exact output a converter must give. Records are encoded and framed by
+tracebuild (the bad-input tests' writer); this adds whole processes, threads and markers."""
 
 import struct
 
-import zstandard
-
-
-def _mp(v):
-    """msgpack encoding of the few shapes the format uses."""
-    if v is None:
-        return b"\xc0"
-    if isinstance(v, bool):
-        return b"\xc3" if v else b"\xc2"
-    if isinstance(v, float):
-        return b"\xcb" + struct.pack(">d", v)
-    if isinstance(v, int):
-        if 0 <= v < 128:
-            return bytes([v])
-        if 0 <= v < 1 << 32:
-            return b"\xce" + struct.pack(">I", v)
-        if v >= 0:
-            return b"\xcf" + struct.pack(">Q", v)
-        return b"\xd3" + struct.pack(">q", v)
-    if isinstance(v, str):
-        v = v.encode()
-    if isinstance(v, bytes):
-        if len(v) < 32:
-            return bytes([0xA0 | len(v)]) + v
-        return b"\xdb" + struct.pack(">I", len(v)) + v
-    if isinstance(v, (list, tuple)):
-        head = bytes([0x90 | len(v)]) if len(v) < 16 else b"\xdd" + struct.pack(">I", len(v))
-        return head + b"".join(_mp(x) for x in v)
-    if isinstance(v, dict):
-        head = bytes([0x80 | len(v)]) if len(v) < 16 else b"\xdf" + struct.pack(">I", len(v))
-        return head + b"".join(_mp(k) + _mp(x) for k, x in v.items())
-    raise TypeError(v)
-
+from tracebuild import frame, pack as _mp
 
 SIGNATURE = struct.pack("<II", 0x184D2A5F, 16) + b"FTRACE\0\0" + struct.pack("<H", 1) + bytes(6)
 CALL, RETURN = 16, 17
@@ -49,7 +18,9 @@ class Trace:
     """One process. Times are absolute clock ns; events are added per thread in time order."""
 
     def __init__(self, pid, start_ns, end_ns, host="host-a", wall_anchor_ns=1_700_000_000_000_000_000,
-                 argv=("app.py",), ppid=1, run_id="20250101-000000-1", start_reason="run"):
+                 argv=("app.py",), ppid=1, run_id=None, start_reason="run"):
+        # A run's id ends with its first process's pid (ft-convert checks that it has it).
+        run_id = run_id or "20250101-000000-%d" % pid
         self.header = {
             "format_version": 1, "format_minor": 1, "run_id": run_id, "pid": pid, "ppid": ppid,
             "hostname": host, "python_version": "3.12.1", "python_implementation": "CPython",
@@ -107,10 +78,9 @@ class Trace:
         return out
 
     def write(self, path, trailer=True):
-        cctx = zstandard.ZstdCompressor(write_content_size=True)
-        out = [SIGNATURE, cctx.compress(_mp([1, self.header]))]
+        out = [SIGNATURE, frame(_mp([1, self.header]))]
         if self.funcs:
-            out.append(cctx.compress(b"".join(_mp(f) for f in self.funcs)))
+            out.append(frame(b"".join(_mp(f) for f in self.funcs)))
         events = 0
         for tid, (name, evs) in self.threads.items():
             evs = sorted(evs, key=lambda e: e[1])
@@ -124,9 +94,9 @@ class Trace:
                 last = t
             blk.extend(self._marker_records(tid, None, last, done))
             events += len(evs)
-            out.append(cctx.compress(b"".join(blk)))
+            out.append(frame(b"".join(blk)))
         if trailer:
-            out.append(cctx.compress(_mp([4, {
+            out.append(frame(_mp([4, {
                 "end_ns": self.end_ns, "events": events, "chunks": len(self.threads),
                 "dropped_events": 0, "functions": len(self.funcs), "end_reason": "exit",
                 "exit_status": 0}])))
