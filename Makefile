@@ -24,6 +24,11 @@ PYTHON ?= python3
 TEST_VERSIONS ?= 3.8 3.9 3.10 3.11 3.12 3.13
 TEST_PYTHONS ?= $(shell tests/find-pythons $(TEST_VERSIONS))
 PYTEST ?= /usr/bin/python3 -m pytest
+# The end-to-end tests are processes waiting on processes: spread over the machine's cores
+# when pytest-xdist is there (Debian's python3-pytest-xdist, in DEB_PACKAGES), which halves
+# `make test` on 2 cores. PYTEST_JOBS=1 runs them one at a time.
+PYTEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+PYTEST_PAR = $(if $(filter-out 1,$(PYTEST_JOBS)),$(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && echo -n $(PYTEST_JOBS)))
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD ?= build
@@ -135,7 +140,7 @@ test-c: $(TEST_C_BIN) $(BUILD)/ftdump $(FUZZ_REPLAY)
 test-e2e: convert $(BUILD)/ftdump
 	@$(MAKE) --no-print-directory list-pythons
 	@for py in $(TEST_PYTHONS); do $(MAKE) --no-print-directory ext PYTHON=$$py || exit 1; done
-	FT_TEST_PYTHONS="$(TEST_PYTHONS)" FT_CONVERT="$(abspath $(BUILD)/ft-convert)" $(PYTEST) -q tests
+	FT_TEST_PYTHONS="$(TEST_PYTHONS)" FT_CONVERT="$(abspath $(BUILD)/ft-convert)" $(PYTEST) $(PYTEST_PAR) -q tests
 
 # Subsets of CPython's own test suites (json, generators, threading, subprocess,
 # multiprocessing with spawn, asyncio), each run plain and traced with every interpreter of
@@ -181,7 +186,7 @@ test-san: check-deps convert $(BUILD)/tests/test_convert
 
 # Debian packages the build and the tests need.
 DEB_PACKAGES := gcc make pkg-config python3-dev libmsgpack-dev libzstd-dev libcjson-dev \
-                zlib1g-dev python3-pytest python3-zstandard valgrind \
+                zlib1g-dev python3-pytest python3-pytest-xdist python3-zstandard valgrind \
                 python3-pip python3-venv python3-setuptools python3-wheel
 # npm may come with a nodejs package of another origin; only its command matters.
 deps:

@@ -2,6 +2,8 @@
 never changes what they print or how they exit, and the trace says what README ("Other
 profilers, tracers and debuggers") promises for each case."""
 
+import re
+
 import pytest
 
 from conftest import ROOT
@@ -103,9 +105,10 @@ def test_profiler_id_held_by_another_tool(rec):
     script = str(TOOLS / "profiler_id_taken.py")
     res = rec.run_plain([script, str(run)])
     assert res.returncode == 0, res.stderr
-    assert res.stderr.decode() == ("functiontrace: sys.monitoring tool id 2 (PROFILER) is "
-                                   "held by 'other-profiler'; recording with tool id 4 "
-                                   "instead\n")
+    # 4 or 3: whichever is free (the exception markers take one of them first, on 3.12+).
+    assert re.fullmatch(r"functiontrace: sys\.monitoring tool id 2 \(PROFILER\) is held by "
+                        r"'other-profiler'; recording with tool id [34] instead\n",
+                        res.stderr.decode()), res.stderr
     assert res.stdout.decode() == "other tool saw: ['work'] held by: other-profiler\n"
     (main,) = [t for t in ffprofile.threads(rec.convert("run")) if t.is_main]
     assert "work" in main.names()
