@@ -28,7 +28,8 @@ PYTEST ?= /usr/bin/python3 -m pytest
 # when pytest-xdist is there (Debian's python3-pytest-xdist, in DEB_PACKAGES), which halves
 # `make test` on 2 cores. PYTEST_JOBS=1 runs them one at a time.
 PYTEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
-PYTEST_PAR = $(if $(filter-out 1,$(PYTEST_JOBS)),$(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && echo -n $(PYTEST_JOBS)))
+HAVE_XDIST = $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && echo yes)
+PYTEST_PAR = $(if $(filter-out 1,$(PYTEST_JOBS)),$(if $(HAVE_XDIST),-n $(PYTEST_JOBS)))
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD ?= build
