@@ -106,14 +106,8 @@ static ft_status fold_leave(void *ctx, uint32_t stack, uint64_t t, size_t sample
     f->folded++;
     while (f->n && f->r[f->n - 1].open >= open)
         f->n--;
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 256;
-        fold_range *r = ft_realloc(f->r, cap * sizeof *r);
-        if (!r)
-            return FT_ENOMEM;
-        f->r = r;
-        f->cap = cap;
-    }
+    if (ft_grow(&f->r, &f->cap, f->n, sizeof *f->r, 256))
+        return FT_ENOMEM;
     f->r[f->n].open = open;
     f->r[f->n].close = sample;
     f->r[f->n++].parent = f->ts->stacks.prefix[stack];

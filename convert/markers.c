@@ -65,14 +65,8 @@ ft_status ft_markers_add(ft_marker_list *l, ft_strpool *strings, const ft_record
     ft_marker *m;
     ft_status st;
 
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        ft_marker *nm = ft_realloc(l->m, cap * sizeof *nm);
-        if (!nm)
-            return FT_ENOMEM;
-        l->m = nm;
-        l->cap = cap;
-    }
+    if (ft_grow(&l->m, &l->cap, l->n, sizeof *l->m, 64))
+        return FT_ENOMEM;
     m = &l->m[l->n];
     memset(m, 0, sizeof *m);
     m->end = end;

@@ -11,14 +11,8 @@ static ft_status add_file(ft_run *run, const char *path, size_t *cap)
 {
     char *copy;
 
-    if (run->nfiles == *cap) {
-        size_t n = *cap ? *cap * 2 : 16;
-        char **v = ft_realloc(run->files, n * sizeof *v);
-        if (!v)
-            return FT_ENOMEM;
-        run->files = v;
-        *cap = n;
-    }
+    if (ft_grow(&run->files, cap, run->nfiles, sizeof *run->files, 16))
+        return FT_ENOMEM;
     if (!(copy = ft_malloc(strlen(path) + 1)))
         return FT_ENOMEM;
     strcpy(copy, path);

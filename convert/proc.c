@@ -298,14 +298,8 @@ static ft_status defer(ft_proc *p, const ft_record *rec, const uint8_t *data, si
 {
     ft_pending_chunk *pc;
 
-    if (p->npending == p->pending_cap) {
-        size_t cap = p->pending_cap ? p->pending_cap * 2 : 16;
-        pc = ft_realloc(p->pending, cap * sizeof *pc);
-        if (!pc)
-            return FT_ENOMEM;
-        p->pending = pc;
-        p->pending_cap = cap;
-    }
+    if (ft_grow(&p->pending, &p->pending_cap, p->npending, sizeof *p->pending, 16))
+        return FT_ENOMEM;
     pc = &p->pending[p->npending];
     pc->data = ft_malloc(len);
     if (!pc->data)

@@ -41,15 +41,9 @@ static ft_status names_add(names *ns, char *s)
 {
     if (!s)
         return FT_ENOMEM;
-    if (ns->n == ns->cap) {
-        size_t cap = ns->cap ? ns->cap * 2 : 16;
-        char **v = ft_realloc(ns->v, cap * sizeof *v);
-        if (!v) {
-            ft_free(s);
-            return FT_ENOMEM;
-        }
-        ns->v = v;
-        ns->cap = cap;
+    if (ft_grow(&ns->v, &ns->cap, ns->n, sizeof *ns->v, 16)) {
+        ft_free(s);
+        return FT_ENOMEM;
     }
     ns->v[ns->n++] = s;
     return FT_OK;

@@ -11,6 +11,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,26 @@ void *ft_realloc(void *p, size_t n)
     if (!alloc_allowed())
         return NULL;
     return realloc(p, n ? n : 1);
+}
+
+/* arr is the address of the caller's typed pointer (T **): read and written with memcpy,
+ * which may access any object, where a cast to void ** would break aliasing rules. */
+ft_status ft_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    size_t want;
+    void *old, *q;
+
+    if (n < *cap)
+        return FT_OK;
+    want = *cap ? *cap * 2 : first;
+    if (want < *cap || want > SIZE_MAX / elem)
+        return FT_ENOMEM;
+    memcpy(&old, arr, sizeof old);
+    if (!(q = ft_realloc(old, want * elem)))
+        return FT_ENOMEM;
+    memcpy(arr, &q, sizeof q);
+    *cap = want;
+    return FT_OK;
 }
 
 void ft_free(void *p)

@@ -20,6 +20,10 @@ typedef struct ft_buf {
 void *ft_malloc(size_t n);
 void *ft_realloc(void *p, size_t n);
 void ft_free(void *p);
+/* Make room in the array *arr (of *cap elements of elem bytes) for one more when n == *cap:
+ * the capacity doubles, from `first`. *arr and *cap are updated only on success;
+ * FT_ENOMEM leaves them as they were (also on size overflow). */
+ft_status ft_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first);
 /* Test hook: after n more successful allocations, every allocation fails; n < 0 disables. */
 void ft_alloc_fail_after(long n);
 
