@@ -5,32 +5,42 @@
  * most one partial frame at the end. The descriptor is opened with O_APPEND: a fork child
  * that inherits it (before it abandons it) cannot overwrite what the parent wrote.
  *
- * The compressor thread. Compressing a chunk is the largest single cost of an event (~20 ns
- * of it, zstd level 1, measured in `make bench`), and none of it needs the traced thread: a
- * full chunk is handed over as a whole buffer, and one thread per process compresses and
- * writes the queue in order while the program runs on. The traced thread gets a recycled
- * buffer back and goes on. On a machine with a spare core this takes compression out of the
- * program's wall time; its CPU time stays (the thread is part of the process). It is
- * opt-in (FUNCTIONTRACE_WRITER=thread, see thread_allowed): what it has not written yet is
- * lost on SIGKILL.
+ * The compressor thread. Compressing a chunk is the largest single cost of an event (zstd
+ * level 1 runs at ~335 MB/s on this project's 2-core VM: ~15 ns of an event's ~5 raw bytes,
+ * more than the rest of the recorder's work on it), and none of it needs the traced thread:
+ * a full chunk is handed over as a whole buffer, and one thread per process compresses and
+ * writes it while the program runs on. The traced thread gets a recycled buffer back and
+ * goes on. On a machine with a spare core this takes compression out of the program's wall
+ * time; its CPU time stays (the thread is part of the process).
+ *
+ * The compressor is only ever given one uncompressed chunk at a time: a chunk that fills up
+ * while it is busy is compressed by the thread that filled it (see submit_unlocked), as
+ * without the thread, and only its frames are queued (QUEUE_MAX of them at most). So a
+ * SIGKILL loses at most two chunks beyond the chunks being filled (the one the compressor
+ * is at and one queued), and a busy machine makes the thread no worse than inline
+ * compression. FUNCTIONTRACE_WRITER=inline (or a single usable CPU) keeps everything in the
+ * traced threads, so that a full chunk is in the file before its thread records again.
  *
  * Ordering: the queue is FIFO and has one consumer, and each queued chunk carries the
  * definitions pending when it was queued, so definitions still reach the file before any
- * chunk that uses them. Bounds: at most QUEUE_MAX chunks wait; a thread that finds the queue
- * full waits for room (it holds the GIL, which the compressor never needs), so memory stays
- * at (threads + QUEUE_MAX + FREE_MAX) buffers however fast events come. Points where the
- * file must be complete (flush, the trailer, close, stats) wait until the queue is empty.
- * Without the thread (the default, or it could not be started) chunks are compressed and
- * written by the thread that filled them, as the queue's only consumer.
+ * chunk that uses them; a chunk its producer is compressing holds up the chunks behind it.
+ * Bounds: at most QUEUE_MAX jobs wait; a thread that finds the queue full waits for room
+ * (it holds the GIL, which the compressor never needs), so memory stays at (threads +
+ * QUEUE_MAX + FREE_MAX) buffers however fast events come. Points where the file must be
+ * complete (flush, the trailer, close, stats) wait until the queue is empty. Without the
+ * thread, chunks are compressed and written by the thread that filled them, as the queue's
+ * only consumer.
  *
  * Locking: w.lock guards the queue, the pending definitions and the counters. The file and
  * the compressor's context belong to the consumer: the compressor thread while it runs (it
  * compresses and writes without the lock), the lock holder otherwise. */
+#define _GNU_SOURCE 1   /* sched_getaffinity, CPU_COUNT */
 #include "writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +53,10 @@
 /* Above this many bytes of pending definitions (an import-heavy phase), they are queued as
  * a block of their own right away rather than waiting for the next chunk. */
 #define DEFS_EAGER_BYTES (64u << 10)
-/* Chunks waiting for the compressor (1 MiB of 128 KiB chunks): several chunks' worth of
- * slack for a burst of threads, little enough that a SIGKILL loses little. */
-#define QUEUE_MAX 8
+/* Jobs queued and not yet taken by the compressor. One: beside the job it is at, a SIGKILL
+ * can then take at most one more (see submit_unlocked). A thread that finds it full waits,
+ * which happens only when the compressor gets no CPU for as long as a chunk takes to fill. */
+#define QUEUE_MAX 1
 /* Spare buffers kept for reuse. */
 #define FREE_MAX 8
 
@@ -61,7 +72,14 @@ typedef struct job {
     const uint8_t *start;   /* CHUNK record followed by the events */
     size_t n;
     uint64_t nevents;
+    int state;              /* JOB_RAW, JOB_PACKING or JOB_READY */
+    ft_buf frames;          /* JOB_READY: its compressed frames, ready for one write() */
+    int err;                /* JOB_READY: nonzero when compressing failed (errno value) */
 } job;
+
+/* Who compresses a queued job: the consumer (RAW), or the producer that queued it, which
+ * is at it (PACKING) or done (READY). */
+enum { JOB_RAW, JOB_PACKING, JOB_READY };
 
 typedef struct spare {
     struct spare *next;
@@ -79,12 +97,15 @@ static struct {
     off_t good_size;        /* file size after the last successful write */
     ZSTD_CCtx *cctx;        /* the lock holder's: header and trailer */
     ZSTD_CCtx *jcctx;       /* the consumer's: jobs */
+    ZSTD_CCtx *pcctx;       /* producers': jobs they compress themselves (under plock) */
+    pthread_mutex_t plock;
     ft_buf defs;            /* FUNC records not yet queued */
     uint64_t defs_count;
     ft_buf out;             /* the frames of one job's write() */
     ft_buf scratch;         /* one CHUNK record */
     job *head, *tail;       /* the queue */
     unsigned queued;
+    unsigned raw;           /* queued jobs left for the consumer to compress */
     int busy;               /* the compressor thread is working on a job it took */
     int want_thread;        /* start the thread with the next job (lazily: a process that
                                never fills a chunk never has one) */
@@ -95,6 +116,7 @@ static struct {
     ft_writer_stats stats;
 } w = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
+    .plock = PTHREAD_MUTEX_INITIALIZER,
     .work = PTHREAD_COND_INITIALIZER,
     .done = PTHREAD_COND_INITIALIZER,
     .fd = -1,
@@ -205,31 +227,50 @@ static void free_spares_unlocked(void)
 static void free_job(job *j)
 {
     ft_buf_fini(&j->defs);
+    ft_buf_fini(&j->frames);
     free(j->base);
     free(j);
 }
 
-/* Compress and write job j: its definitions then its chunk, in one write(). Consumer only;
- * touches no shared state but the file and good_size (consumer's). Returns 0, or an errno
- * value with *what saying which step failed. */
-static int run_job(job *j, const char **what)
+/* Compress job j, its definitions then its chunk, into out with cctx. 0 or an errno
+ * value. */
+static int pack_job(const job *j, ZSTD_CCtx *cctx, ft_buf *out)
 {
     ft_status st = FT_OK;
 
-    w.out.len = 0;
+    out->len = 0;
     if (j->defs.len)
-        st = ft_frame_compress(w.jcctx, w.level, j->defs.ptr, j->defs.len, &w.out);
+        st = ft_frame_compress(cctx, w.level, j->defs.ptr, j->defs.len, out);
     if (!st && j->base)
-        st = ft_frame_compress(w.jcctx, w.level, j->start, j->n, &w.out);
-    if (st) {
-        *what = "cannot compress a frame of";
+        st = ft_frame_compress(cctx, w.level, j->start, j->n, out);
+    if (st)
         return st == FT_ENOMEM ? ENOMEM : EIO;
+    return 0;
+}
+
+/* Write job j's frames in one write(), compressing them first unless a producer did.
+ * Consumer only; touches no shared state but the file and good_size (consumer's). Returns
+ * 0, or an errno value with *what saying which step failed. */
+static int run_job(job *j, const char **what)
+{
+    ft_buf *out = &j->frames;
+    int err;
+
+    if (j->state == JOB_RAW) {
+        out = &w.out;
+        err = pack_job(j, w.jcctx, out);
+    } else {
+        err = j->err;
     }
-    if (write_all(w.fd, w.out.ptr, w.out.len)) {
+    if (err) {
+        *what = "cannot compress a frame of";
+        return err;
+    }
+    if (write_all(w.fd, out->ptr, out->len)) {
         *what = "cannot write";
         return errno ? errno : EIO;
     }
-    w.good_size += (off_t)w.out.len;
+    w.good_size += (off_t)out->len;
     return 0;
 }
 
@@ -269,11 +310,13 @@ static void *compressor_main(void *arg)
         const char *what = NULL;
         int err = 0;
 
-        while (!w.head && !w.stopping)
+        while ((!w.head && !w.stopping) || (w.head && w.head->state == JOB_PACKING))
             pthread_cond_wait(&w.work, &w.lock);
         if (!w.head)
             break;
         j = w.head;
+        if (j->state == JOB_RAW)
+            w.raw--;
         w.head = j->next;
         if (!w.head)
             w.tail = NULL;
@@ -299,15 +342,21 @@ static void drain_unlocked(void)
         pthread_cond_wait(&w.done, &w.lock);
 }
 
-/* The compressor thread is opt-in (FUNCTIONTRACE_WRITER=thread): chunks it has not written
- * yet are lost with the process on SIGKILL or a crash, on top of the chunk each thread was
- * filling, and on a loaded machine it lags by several chunks (tests/test_faults.py saw whole
- * threads' histories missing). By default a full chunk is in the file before the thread
- * that filled it records again. */
+/* Whether to compress in a thread of our own: FUNCTIONTRACE_WRITER=thread or inline says;
+ * by default, when the process may run on two CPUs or more (with one, the thread would only
+ * take turns with the program). */
 static int thread_allowed(void)
 {
     const char *v = getenv(WRITER_ENV);
-    return v && strcmp(v, "thread") == 0;
+    cpu_set_t set;
+
+    if (v && strcmp(v, "thread") == 0)
+        return 1;
+    if (v && strcmp(v, "inline") == 0)
+        return 0;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 0;
+    return CPU_COUNT(&set) >= 2;
 }
 
 /* Start the compressor with every signal blocked: signals are for the program's threads
@@ -340,7 +389,24 @@ static void stop_thread_unlocked(void)
     w.stopping = 0;
 }
 
-/* Queue j (or run it at once without the thread). Waits for room when the queue is full. */
+static void enqueue_unlocked(job *j)
+{
+    j->next = NULL;
+    if (w.tail)
+        w.tail->next = j;
+    else
+        w.head = j;
+    w.tail = j;
+    w.queued++;
+}
+
+/* Queue j (or run it at once without the thread). The compressor takes a chunk only when
+ * it is idle: when it is still at an earlier one, the producer compresses its own chunk
+ * here (without the queue's lock, so the compressor is not held up) and queues the frames,
+ * which the compressor only has to write. So at most one uncompressed chunk is ever
+ * waiting on the compressor, which bounds what a SIGKILL can take beyond the open chunks,
+ * and a compressor that cannot keep up (a loaded machine) costs what inline compression
+ * does, never a wait. Waits for room only when QUEUE_MAX jobs are queued. */
 static void submit_unlocked(job *j)
 {
     if (!w.thread_on && w.want_thread)
@@ -351,14 +417,22 @@ static void submit_unlocked(job *j)
     }
     while (w.queued >= QUEUE_MAX && w.thread_on)
         pthread_cond_wait(&w.done, &w.lock);
-    j->next = NULL;
-    if (w.tail)
-        w.tail->next = j;
-    else
-        w.head = j;
-    w.tail = j;
-    w.queued++;
-    pthread_cond_signal(&w.work);
+    if (!w.busy && w.raw == 0) {
+        j->state = JOB_RAW;
+        w.raw++;
+        enqueue_unlocked(j);
+        pthread_cond_signal(&w.work);
+        return;
+    }
+    j->state = JOB_PACKING;
+    enqueue_unlocked(j);
+    pthread_mutex_unlock(&w.lock);
+    pthread_mutex_lock(&w.plock);
+    j->err = pack_job(j, w.pcctx, &j->frames);
+    pthread_mutex_unlock(&w.plock);
+    pthread_mutex_lock(&w.lock);
+    j->state = JOB_READY;
+    pthread_cond_broadcast(&w.work);
 }
 
 /* A new job carrying the pending definitions (moved, not copied). NULL when out of memory. */
@@ -386,6 +460,7 @@ static void reset_unlocked(void)
     }
     w.tail = NULL;
     w.queued = 0;
+    w.raw = 0;
     w.busy = 0;
     free_spares_unlocked();
     ft_buf_fini(&w.defs);
@@ -394,7 +469,8 @@ static void reset_unlocked(void)
     w.defs_count = 0;
     ZSTD_freeCCtx(w.cctx);
     ZSTD_freeCCtx(w.jcctx);
-    w.cctx = w.jcctx = NULL;
+    ZSTD_freeCCtx(w.pcctx);
+    w.cctx = w.jcctx = w.pcctx = NULL;
     free(w.path);
     w.path = NULL;
     w.failed = 0;
@@ -421,7 +497,8 @@ int ft_writer_open(const char *path, const ft_header *h, int level)
     w.path = strdup(path);
     w.cctx = ZSTD_createCCtx();
     w.jcctx = ZSTD_createCCtx();
-    if (!w.path || !w.cctx || !w.jcctx) {
+    w.pcctx = ZSTD_createCCtx();
+    if (!w.path || !w.cctx || !w.jcctx || !w.pcctx) {
         err = ENOMEM;
         goto out;
     }
@@ -631,6 +708,7 @@ void ft_writer_abandon(void)
      * the forking thread survives and it was inside no writer call (the GIL serialises
      * them). The queued jobs are the parent's: freed, never written. */
     pthread_mutex_init(&w.lock, NULL);
+    pthread_mutex_init(&w.plock, NULL);
     pthread_cond_init(&w.work, NULL);
     pthread_cond_init(&w.done, NULL);
     w.thread_on = 0;

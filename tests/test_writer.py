@@ -1,10 +1,17 @@
-"""The writer's opt-in compressor thread (record/writer.c, FUNCTIONTRACE_WRITER=thread): chunks
-are compressed and written by a thread of the recorder's own, which must change neither what
-the trace holds nor what the program sees."""
+"""The writer's compressor thread (record/writer.c; the default on 2+ CPUs,
+FUNCTIONTRACE_WRITER=thread|inline chooses): chunks are compressed and written by a thread of
+the recorder's own, which must change neither what the trace holds nor what the program
+sees."""
 
+import os
+import shutil
+import subprocess
 import textwrap
 
+import pytest
+
 import refdecode
+from conftest import env_for_recording
 
 # Several threads, each filling many 128 KiB chunks, and a flush() in the middle whose
 # promise is that everything recorded so far is in the file when it returns.
@@ -61,7 +68,7 @@ def record(rec, tmp_path, env, out):
 
 def test_thread_and_inline_writers_record_the_same(rec, tmp_path):
     res_t, threaded = record(rec, tmp_path, {"FUNCTIONTRACE_WRITER": "thread"}, "threaded")
-    res_i, inline = record(rec, tmp_path, {}, "inline")
+    res_i, inline = record(rec, tmp_path, {"FUNCTIONTRACE_WRITER": "inline"}, "inline")
     assert res_t.stdout == res_i.stdout == b"flushed True\n55\n"
     a, b = events_by_thread(threaded), events_by_thread(inline)
     assert set(a) == {"MainThread", "busy-0", "busy-1", "busy-2"}
@@ -112,3 +119,38 @@ def test_fork_sees_no_extra_thread(rec, tmp_path):
         counts.append(sum(1 for t in trace["threads"].values() for _, _, fid in t["events"]
                           if fid in leaf))
     assert sorted(counts) == [2 * 50000, 2 * 200000]
+
+
+# Fills chunks, then says how many threads the process has (the compressor starts with the
+# first full chunk).
+COUNT_THREADS = """
+    import os
+
+    def leaf(i):
+        return i
+
+    for i in range(200000):
+        leaf(i)
+    print(len(os.listdir("/proc/self/task")))
+"""
+
+
+@pytest.mark.parametrize("env, cpus, threads", [
+    ({}, None, 2),                                  # default, 2+ CPUs: the thread
+    ({}, "0", 1),                                   # default, one usable CPU: inline
+    ({"FUNCTIONTRACE_WRITER": "inline"}, None, 1),
+    ({"FUNCTIONTRACE_WRITER": "thread"}, "0", 2),
+], ids=["default", "default-1cpu", "inline", "thread-1cpu"])
+def test_which_writer(rec, tmp_path, env, cpus, threads):
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs 2 CPUs")
+    if cpus and not shutil.which("taskset"):
+        pytest.skip("needs taskset")
+    script = tmp_path / "count.py"
+    script.write_text(textwrap.dedent(COUNT_THREADS))
+    cmd = ([shutil.which("taskset"), "-c", cpus] if cpus else []) + [
+        rec.py, "-m", "functiontrace.record", "-q", "-o", str(tmp_path / "t"), str(script)]
+    res = subprocess.run(cmd, cwd=tmp_path, env=env_for_recording(env), capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "%d\n" % threads

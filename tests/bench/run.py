@@ -16,9 +16,11 @@ workload in a fresh process, N times, and reports medians:
   floor-mon-python    3.12+: the same for Python events only
   floor-evalframe     an empty PEP 523 frame evaluator (every version)
   ft-all, ft-python   python -m functiontrace.record --mode all|python; the modes are read
-                      from the recorder's --help at run time, so modes it lacks are skipped
-  ft-all-thread,      the same with the opt-in compressor thread (FUNCTIONTRACE_WRITER=thread):
-  ft-python-thread    full chunks compressed and written by a thread of the recorder's own
+                      from the recorder's --help at run time, so modes it lacks are skipped.
+                      As a user gets it: on 2+ CPUs with the compressor thread (full chunks
+                      compressed and written by a thread of the recorder's own)
+  ft-all-inline,      the same with FUNCTIONTRACE_WRITER=inline: each chunk compressed by the
+  ft-python-inline    thread that filled it (the default on one CPU)
   ft-python-prof      only when asked for (--config): --mode python as it was before the
                       frame evaluator: on the interpreter's profiling backend (setprofile
                       up to 3.11, sys.monitoring 3.12+; FUNCTIONTRACE_BACKEND) and with
@@ -89,8 +91,8 @@ CONFIGS = [
     {"name": "floor-evalframe", "needs": "floor"},
     {"name": "ft-all", "needs": "ft-mode-all"},
     {"name": "ft-python", "needs": "ft-mode-python"},
-    {"name": "ft-all-thread", "needs": "ft-mode-all"},
-    {"name": "ft-python-thread", "needs": "ft-mode-python"},
+    {"name": "ft-all-inline", "needs": "ft-mode-all"},
+    {"name": "ft-python-inline", "needs": "ft-mode-python"},
     {"name": "ft-python-prof", "needs": "ft-mode-python", "default": False},
     {"name": "ft-python-exact", "needs": "ft-mode-python", "default": False},
     {"name": "ft-all-exact", "needs": "ft-mode-all", "default": False},
@@ -98,8 +100,8 @@ CONFIGS = [
 CONFIG_NAMES = [c["name"] for c in CONFIGS]
 DEFAULT_CONFIGS = [c["name"] for c in CONFIGS if c.get("default", True)]
 # The recorder's mode of each functiontrace configuration.
-FT_MODES = {"ft-all": "all", "ft-python": "python", "ft-all-thread": "all",
-            "ft-python-thread": "python", "ft-python-prof": "python",
+FT_MODES = {"ft-all": "all", "ft-python": "python", "ft-all-inline": "all",
+            "ft-python-inline": "python", "ft-python-prof": "python",
             "ft-python-exact": "python", "ft-all-exact": "all"}
 FLOOR_MODES = {"floor-setprofile": "setprofile", "floor-mon-all": "monitoring-all",
                "floor-mon-python": "monitoring-python", "floor-evalframe": "evalframe"}
@@ -108,7 +110,7 @@ FLOOR_MODES = {"floor-setprofile": "setprofile", "floor-mon-all": "monitoring-al
 SHORT = {"untraced": "untraced", "cProfile": "cProfile", "floor-setprofile": "floor-sp",
          "floor-mon-all": "floor-mon", "floor-mon-python": "floor-monpy",
          "floor-evalframe": "floor-ef", "ft-all": "ft-all", "ft-python": "ft-python",
-         "ft-all-thread": "ft-all-thr", "ft-python-thread": "ft-py-thr",
+         "ft-all-inline": "ft-all-inl", "ft-python-inline": "ft-py-inl",
          "ft-python-prof": "ft-py-prof", "ft-python-exact": "ft-py-exact",
          "ft-all-exact": "ft-all-exact"}
 
@@ -233,8 +235,8 @@ class Bench:
             env["FUNCTIONTRACE_BACKEND"] = py["ft_backend"]
         if config in ("ft-python-prof", "ft-python-exact", "ft-all-exact"):
             env["FUNCTIONTRACE_CLOCK"] = "exact"
-        if config.endswith("-thread"):
-            env["FUNCTIONTRACE_WRITER"] = "thread"
+        if config.endswith("-inline"):
+            env["FUNCTIONTRACE_WRITER"] = "inline"
         return env
 
     def run_once(self, py, workload, config):
