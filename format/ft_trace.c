@@ -393,6 +393,14 @@ ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec)
         if ((st = read_marker(r, rec, type == FT_REC_INTERVAL, n)))
             goto out;
         break;
+    case FT_REC_ALLOC: case FT_REC_FREE: {
+        uint64_t *f[] = {&rec->u.mem.dt, &rec->u.mem.addr, &rec->u.mem.size};
+        int k = type == FT_REC_ALLOC ? 3 : 2;
+        if (n < (uint32_t)k) { st = FT_ECORRUPT; goto out; }
+        if ((st = r_uints(r, f, k)) || (st = skip_n(r, n - (uint32_t)k)))
+            goto out;
+        break;
+    }
     case FT_REC_HEADER: case FT_REC_TRAILER:
         /* Not decoded here (see ft_trace_read_header); only stepped over. */
         if ((st = skip_n(r, n)))
