@@ -58,6 +58,11 @@ typedef struct ft_tls_slot {
 
 extern __thread ft_tls_slot ft_tls __attribute__((tls_model("initial-exec")));
 
+/* Nonzero while this thread runs a slow path of the recorder (a chunk written, a buffer
+ * allocated, a function interned): the allocations made meanwhile are the recorder's own,
+ * which memory tracing (memory.h) must neither record nor re-enter the buffer for. */
+extern __thread int ft_mem_busy __attribute__((tls_model("initial-exec")));
+
 /* Slow paths. attach: create the calling thread's state (NULL when out of memory).
  * make_room: give ts room for one event, writing a full chunk or allocating the buffer;
  * -1 when the event must be dropped (it is counted). */
