@@ -451,6 +451,15 @@ static ft_status convert_process(run_procs *rp, size_t head, output *o, ft_repor
     info.end = p->end;
     info.markers = t.markers;
     info.nmarkers = t.n;
+    {
+        ft_allocs_stats as;
+        if ((st = ft_filter_allocs(o->filter, p, rp->ps[head].base, &as)))
+            goto out;
+        if (as.unmatched_frees)
+            ft_report_note(r, "process %s: %" PRIu64 " frees of blocks allocated before "
+                           "recording started (or by an untraced thread) left out",
+                           info.pid, as.unmatched_frees);
+    }
     if (o->filter && (st = ft_filter_apply(o->filter, p, rp->ps[head].base, &stats->folded)))
         goto out;
     {

@@ -226,6 +226,52 @@ static void write_samples(ft_jsonw *w, const ft_tstream *ts, uint64_t base)
     ft_jw_obj_end(w);
 }
 
+/* The thread's memory records as the processed format's balanced NativeAllocationsTable
+ * (time, weight in bytes: + allocated, − freed; stack; memoryAddress and threadId, which
+ * let the profiler pair each free with its allocation for "Retained memory"). Frees were
+ * matched with their blocks already (allocs.h). */
+static void write_native_allocations(ft_jsonw *w, const ft_tstream *ts, uint64_t base)
+{
+    const ft_alloc_list *l = &ts->allocs;
+
+    ft_jw_key(w, "nativeAllocations");
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "weightType");
+    ft_jw_cstr(w, "bytes");
+    ft_jw_key(w, "length");
+    ft_jw_uint(w, l->n);
+    ft_jw_key(w, "time");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < l->n; i++)
+        ft_jw_ms(w, (int64_t)(l->a[i].time - base));
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "weight");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < l->n; i++)
+        ft_jw_int(w, l->a[i].weight);
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "stack");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->a[i].stack == FT_STACK_NONE)
+            ft_jw_null(w);
+        else
+            ft_jw_uint(w, l->a[i].stack);
+    }
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "memoryAddress");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < l->n; i++)
+        ft_jw_uint(w, l->a[i].addr);
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "threadId");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < l->n; i++)
+        ft_jw_uint(w, ts->tid);
+    ft_jw_arr_end(w);
+    ft_jw_obj_end(w);
+}
+
 /* The one marker schema: a program a process ran (ft_ff_marker). "pid" fields show the
  * process's name next to its pid when the profile has that process. */
 #define MARKER_TYPE "Process"
@@ -623,6 +669,8 @@ static ft_status write_thread(ft_ff_sink *s, ft_proc *p, const ft_tstream *ts,
     }
     empty_col(w, "pausedRanges");
     write_samples(w, ts, base);
+    if (ts->allocs.n)
+        write_native_allocations(w, ts, base);
     if ((st = write_markers(s, p, ts, info, is_main, marker_name, base)))
         return st;
     write_stack_table(s, ts);

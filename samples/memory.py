@@ -8,7 +8,8 @@ is one bytes object, allocated by the call of bytes() in the function itself."""
 import threading
 
 MB = 1000 * 1000
-kept = []
+kept = []          # the thread's blocks
+big = []           # make_big's
 
 
 def make_big():
@@ -35,7 +36,7 @@ def thread_alloc():
 
 
 def main():
-    big = make_big()
+    big.extend(make_big())
     total = make_temp()
     t = threading.Thread(target=thread_alloc, name="allocator")
     t.start()
