@@ -99,11 +99,15 @@ static size_t full_limit(const ft_tstate *ts)
     return ts->buf.cap - FT_EVENT_MAX + 1;
 }
 
+/* While the thread's name is looked for, the next event takes the slow path (which looks
+ * it up): a limit at the current length, so that a marker or memory record put in between
+ * (put_record) does not let that event through on the fast path. Threads that allocate
+ * between every two calls would otherwise never be looked up again. */
 static void set_limit(ft_tstate *ts)
 {
     size_t limit = full_limit(ts);
-    if (ts->name_tries > 0 && ts->buf.len + 1 < limit)
-        limit = ts->buf.len + 1;
+    if (ts->name_tries > 0 && ts->buf.len < limit)
+        limit = ts->buf.len;
     ts->limit = limit;
 }
 
