@@ -26,7 +26,7 @@ def make_temp():
     total = 0
     for b in blocks:
         total += len(b)
-    del blocks
+    del blocks, b      # every block freed here, none when the frame ends
     return total
 
 
