@@ -127,9 +127,20 @@ def test_no_memory_records_without_the_flag(rec):
     assert all("nativeAllocations" not in th for th in profile["threads"])
 
 
-def test_decoders_agree_on_memory_records(rec):
+def test_every_reader_takes_memory_records(rec):
+    """The decoders agree on them; the summary lists the functions that allocated most; the
+    Chrome output ignores them."""
     record_sample(rec)
     (trace,) = rec.trace_files()
+    res = subprocess.run([CONVERT, "-q", "--summary", str(rec.tmp / "traces")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    main = res.stdout.split('"MainThread"')[1]
+    table = main.split("by bytes allocated")[1].splitlines()
+    assert "make_big" in table[2] and int(table[2].split()[1]) >= 30 * MB, table[:4]
+    res = subprocess.run([CONVERT, "-q", "--format", "chrome", str(rec.tmp / "traces"), "-o",
+                          str(rec.tmp / "chrome.json")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
     c_dump = subprocess.run([str(FTDUMP), str(trace)], capture_output=True, text=True)
     assert c_dump.returncode == 0, c_dump.stderr
     py_dump = subprocess.run([sys.executable, str(ROOT / "tests" / "refdecode.py"), str(trace)],
