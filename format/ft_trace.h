@@ -120,6 +120,8 @@ typedef struct ft_trailer {
     int has_signal;
     uint64_t signal;
     char *process_label;
+    /* Optional (1.3): absent (0) in a trace without memory records. */
+    uint64_t memory_records;
 } ft_trailer;
 
 ft_status ft_trace_put_header(ft_buf *b, const ft_header *h);

@@ -52,6 +52,8 @@ static void put(ft_tstate *ts, const ft_buf *rec)
     ft_mem_busy++;
     if (ft_tstate_put_record(ts, rec->ptr, rec->len))
         dropped++;
+    else
+        ts->nmem++;
     ft_mem_busy--;
 }
 

@@ -35,6 +35,7 @@ typedef struct ft_tstate {
     uint64_t last_ns;           /* time of the previous event: the next event's dt base */
     uint64_t t0;                /* the current chunk's t0 */
     uint64_t nevents;           /* events in the current chunk */
+    uint64_t nmem;              /* memory records in it (memory.h) */
     uint8_t *base;              /* NULL when the thread has no buffer */
     uint64_t tid;               /* gettid() */
     unsigned long ident;        /* threading.get_ident(), to look the thread's name up */

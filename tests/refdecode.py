@@ -65,7 +65,7 @@ TRAILER_KEYS = ["end_ns", "events", "chunks", "dropped_events", "functions"]
 # Optional keys of 1.1 (FORMAT.md §4.1, §4.5), in the order the dump prints them.
 HEADER_OPTIONAL_KEYS = [("format_minor", "uint"), ("start_reason", "str")]
 TRAILER_OPTIONAL_KEYS = [("end_reason", "str"), ("exit_status", "int"), ("signal", "uint"),
-                         ("process_label", "str")]
+                         ("process_label", "str"), ("memory_records", "uint")]
 
 
 class Corrupt(Exception):
@@ -633,7 +633,8 @@ def dump_lines(path):
     if t:
         words = ["%s %d" % (k, t[k]) for k in TRAILER_KEYS]
         words += ["%s %s" % (k, quote(t[k]) if kind == "str" else t[k])
-                  for k, kind in TRAILER_OPTIONAL_KEYS if k in t]
+                  for k, kind in TRAILER_OPTIONAL_KEYS
+                  if k in t and not (k == "memory_records" and t[k] == 0)]
         lines.append("trailer " + " ".join(words))
     else:
         lines.append("trailer none")

@@ -123,6 +123,7 @@ def test_no_memory_records_without_the_flag(rec):
     (trace,) = rec.trace_files()
     t = refdecode.read_trace(str(trace))
     assert t["errors"] == [] and all(not th["memory"] for th in t["threads"].values())
+    assert "memory_records" not in t["trailer"]
     profile = rec.convert()
     assert all("nativeAllocations" not in th for th in profile["threads"])
 
@@ -148,6 +149,9 @@ def test_every_reader_takes_memory_records(rec):
     assert py_dump.returncode == 0, py_dump.stderr
     assert c_dump.stdout.count("\nalloc ") > 60 and c_dump.stdout.count("\nfree ") > 20
     assert c_dump.stdout == py_dump.stdout
+    # The trailer counts them (FORMAT.md §4.5, 1.3).
+    t = refdecode.read_trace(str(trace))
+    assert t["trailer"]["memory_records"] == sum(len(th["memory"]) for th in t["threads"].values())
 
 
 CHILDREN = """

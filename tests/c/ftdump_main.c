@@ -22,7 +22,8 @@
  *   free <tid> <time ns> <address>           record order
  *   trailer end_ns N events N chunks N dropped_events N functions N   (or "trailer none"),
  *           then, on the same line and each only when present (1.1):
- *           ` end_reason "<s>"`, ` exit_status N`, ` signal N`, ` process_label "<s>"`
+ *           ` end_reason "<s>"`, ` exit_status N`, ` signal N`, ` process_label "<s>"`,
+ *           ` memory_records N` (1.3)
  *   errors <count>
  *
  * A quoted string shows printable ASCII as is and every other byte, '"' and '\' as \xHH.
@@ -500,6 +501,8 @@ out:
             printf(" process_label ");
             put_cquoted(t->process_label);
         }
+        if (t->memory_records)
+            printf(" memory_records %" PRIu64, t->memory_records);
         putchar('\n');
     } else {
         printf("trailer none\n");

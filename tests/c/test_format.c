@@ -546,6 +546,7 @@ static void test_optional_keys(void)
             {"signal", 1, FT_ECORRUPT}, {"signal", 2, FT_OK},
             {"process_label", 1, FT_ECORRUPT}, {"process_label", 0, FT_OK},
             {"next_minor_key", 0, FT_OK},
+            {"memory_records", 0, FT_ECORRUPT}, {"memory_records", 2, FT_OK},
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             ft_trailer base = {1, 2, 3, 4, 5};
@@ -572,7 +573,8 @@ static void test_optional_keys(void)
                 CHECK(i != 6 || (dt.has_signal && dt.signal == 7));
                 CHECK(i != 8 || streq(dt.process_label, "s"));
                 CHECK(i != 9 || (!dt.end_reason && !dt.has_exit_status && !dt.has_signal &&
-                                 !dt.process_label));
+                                 !dt.process_label && !dt.memory_records));
+                CHECK(i != 11 || dt.memory_records == 7);
             } else {
                 CHECK(r.p == r.start && dt.end_reason == NULL && dt.process_label == NULL);
             }
