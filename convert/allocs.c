@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ft_buf.h"
+#include "stacks.h"
 
 void ft_allocs_init(ft_alloc_list *l)
 {
@@ -133,15 +134,27 @@ static void live_del(live_map *m, live_slot *e)
 
 /* ---- resolving ---- */
 
+/* Append e to the resolved copy of a list. */
+static ft_status put(ft_alloc_list *to, const ft_alloc *e)
+{
+    if (ft_grow(&to->a, &to->cap, to->n, sizeof *to->a, 256))
+        return FT_ENOMEM;
+    to->a[to->n++] = *e;
+    return FT_OK;
+}
+
 ft_status ft_allocs_resolve(ft_alloc_list *const *lists, size_t n, const ft_allocs_view *view,
                             ft_allocs_stats *stats)
 {
     live_map m = { NULL, 0, 0 };
-    size_t *pos = NULL, *out = NULL;
+    size_t *pos = NULL;
+    ft_alloc_list *out = NULL;
+    ft_allocs_stats dummy;
     ft_status st = FT_OK;
 
-    if (stats)
-        memset(stats, 0, sizeof *stats);
+    if (!stats)
+        stats = &dummy;
+    memset(stats, 0, sizeof *stats);
     if (!n)
         return FT_OK;
     pos = ft_malloc(n * sizeof *pos);
@@ -150,8 +163,12 @@ ft_status ft_allocs_resolve(ft_alloc_list *const *lists, size_t n, const ft_allo
         st = FT_ENOMEM;
         goto out;
     }
-    for (size_t k = 0; k < n; k++)
-        pos[k] = out[k] = lists[k]->resolved;
+    /* The resolved records go to new lists (a resolved list may be longer than its input:
+     * see the unseen frees below), which then replace the input's unresolved part. */
+    for (size_t k = 0; k < n; k++) {
+        pos[k] = lists[k]->resolved;
+        ft_allocs_init(&out[k]);
+    }
     /* A merge by time across the threads: a process has a handful of threads, so picking
      * the earliest head by a scan costs less than a heap would. Ties go to the lower list. */
     for (;;) {
@@ -163,39 +180,66 @@ ft_status ft_allocs_resolve(ft_alloc_list *const *lists, size_t n, const ft_allo
         }
         if (best == n)
             break;
-        ft_alloc_list *l = lists[best];
-        ft_alloc e = l->a[pos[best]++];
+        ft_alloc e = lists[best]->a[pos[best]++];
         int in_view = (!view->keep || view->keep[best]) && e.time >= view->lo &&
                       e.time <= view->hi;
+        live_slot *b = live_find(&m, e.addr);
         if (!e.is_free) {
+            if (b && b->size >= 0) {
+                /* The allocator handed this address out again: the block there was freed
+                 * without a FREE the recorder could write (a thread being torn down, the
+                 * recorder's own release of the program's object). Freed now, with no
+                 * stack, so that it is not retained forever. */
+                ft_alloc f = { e.time, e.addr, -b->size, FT_STACK_NONE, 1 };
+                stats->unseen_frees++;
+                if (in_view && (st = put(&out[best], &f)))
+                    goto out;
+            }
             /* Out of view: remembered (as a negative size) so that its free is dropped. */
             if ((st = live_put(&m, e.addr, in_view ? e.weight : -1 - e.weight)))
                 goto out;
-            if (in_view)
-                l->a[out[best]++] = e;
+            if (in_view && (st = put(&out[best], &e)))
+                goto out;
             continue;
         }
-        live_slot *b = live_find(&m, e.addr);
         if (!b) {
-            if (stats)
-                stats->unmatched_frees++;
+            stats->unmatched_frees++;
             continue;
         }
         if (in_view && b->size >= 0) {
             e.weight = -b->size;
-            l->a[out[best]++] = e;
+            if ((st = put(&out[best], &e)))
+                goto out;
         }
         live_del(&m, b);
     }
-    for (size_t k = 0; k < n; k++)
-        lists[k]->n = lists[k]->resolved = out[k];
-    if (stats) {
-        for (size_t i = 0; m.s && i <= m.mask; i++) {
-            if (m.s[i].used && m.s[i].size > 0)
-                stats->live_bytes += (uint64_t)m.s[i].size;
+    for (size_t i = 0; m.s && i <= m.mask; i++) {
+        if (m.s[i].used && m.s[i].size > 0)
+            stats->live_bytes += (uint64_t)m.s[i].size;
+    }
+    /* Swap in the resolved records after the ones resolved before. */
+    for (size_t k = 0; k < n; k++) {
+        ft_alloc_list *l = lists[k];
+        size_t keep = l->resolved;
+        if (!keep) {
+            ft_allocs_fini(l);
+            *l = out[k];
+            ft_allocs_init(&out[k]);
+        } else {
+            l->n = keep;
+            for (size_t i = 0; i < out[k].n; i++) {
+                if (ft_grow(&l->a, &l->cap, l->n, sizeof *l->a, 256)) {
+                    st = FT_ENOMEM;
+                    goto out;
+                }
+                l->a[l->n++] = out[k].a[i];
+            }
         }
+        l->resolved = l->n;
     }
 out:
+    for (size_t k = 0; out && k < n; k++)
+        ft_allocs_fini(&out[k]);
     ft_free(m.s);
     ft_free(pos);
     ft_free(out);

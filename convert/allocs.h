@@ -8,6 +8,9 @@
  * may be freed by another thread than the one that allocated it) with a map of the blocks
  * still live, gives each free the negative size of its block, and drops the frees of blocks
  * it never saw allocated (allocated before recording started, or left out by the recorder).
+ * An allocation at the address of a block still live means that block was freed unseen
+ * (the recorder leaves out a few frees, memory.h): a free of it, with no stack, is put
+ * before the allocation, so that it does not stay retained forever.
  * The map holds live blocks only, so the converter's memory stays bounded by its output
  * (each record becomes a row of the thread's nativeAllocations table).
  *
@@ -52,6 +55,8 @@ typedef struct ft_allocs_view {
 
 typedef struct ft_allocs_stats {
     uint64_t unmatched_frees;   /* frees of blocks never seen allocated: dropped */
+    uint64_t unseen_frees;      /* blocks whose address was allocated again before any FREE:
+                                   freed there by a record of their own */
     uint64_t live_bytes;        /* bytes allocated in view and still live at the end */
 } ft_allocs_stats;
 

@@ -105,6 +105,17 @@ def test_memory_in_profile(rec, mode):
     assert kept.get((main.name, "make_temp"), 0) < MB
     assert kept.get((worker.name, "thread_alloc"), 0) >= 5 * MB
 
+    # The process's memory track: the changes add up to what is retained at the end.
+    (counter,) = profile["counters"]
+    assert counter["category"] == "Memory" and counter["pid"] == main.pid
+    assert profile["threads"][counter["mainThreadIndex"]] is main.raw
+    samples = counter["samples"]
+    assert samples["length"] == len(samples["time"]) == len(samples["count"])
+    assert samples["time"] == sorted(samples["time"])
+    assert sum(samples["count"]) == sum(kept.values())
+    out = ffprofiler_check(rec.tmp / "profile.json", "counter", "list")
+    assert "c-0: Memory" in out, out
+
     # The profiler's own code: make_big retains nearly all the main thread's memory, and
     # thread_alloc all of the worker's.
     out = ffprofiler_check(rec.tmp / "profile.json", "thread", "samples-top-down", "--thread",
@@ -306,3 +317,23 @@ def test_truncated_alloc_record_keeps_the_rest(tmp_path):
     # The worker's chunk is whole: its free of 4096 is matched, the others dropped.
     assert [a["weight"] for a in allocations(th[101])] == [-300]
     ffprofiler_check(tmp_path / "p.json")
+
+
+def test_block_freed_unseen(tmp_path):
+    """An address allocated again while its block is live: that block was freed without a
+    FREE record; the converter frees it there (no stack), so it is not retained forever."""
+    d = tmp_path / "20250101-000000-100"
+    t0 = tb.MONO0 + 1000
+    t = tb.Trace(tb.header(100, format_minor=3, start_reason="run"))
+    t.block([tb.FUNC, 0, 0, "f", "m", "/a.py", 1])
+    t.block([tb.CHUNK, 100, 0, t0, "MainThread"], [tb.CALL, 0, 0], [ALLOC, 10, 4096, 10],
+            [ALLOC, 20, 4096, 20], [FREE, 30, 4096], [tb.RETURN, 1000, 0])
+    t.trailer(end_ns=t0 + 10_000)
+    t.write(d / "100.ftrace")
+    res, profile = convert(d, tmp_path / "p.json")
+    assert res.returncode == 0, res.stderr
+    (th,) = ffprofile.threads(profile)
+    assert [(a["stack"], a["weight"]) for a in allocations(th)] == [
+        (("f",), 10), ((), -10), (("f",), 20), (("f",), -20)]
+    assert sum(profile["counters"][0]["samples"]["count"]) == 0
+    ffprofiler_check(tmp_path / "p.json", "counter", "list")
