@@ -250,7 +250,12 @@ static void print_file(FILE *out, const ft_lineage *lin, const ft_proc *const *p
         fprintf(out, "%s%" PRIu64 "%s%s%s", k ? ", " : " (", fi->tids[k],
                 fi->names[k][0] ? " \"" : "", fi->names[k], fi->names[k][0] ? "\"" : "");
     fprintf(out, "%s\n", fi->nthreads > MAX_THREADS_SHOWN ? ", …)" : fi->nthreads ? ")" : "");
-    if (p->has_trailer)
+    if (p->has_trailer && p->trailer.memory_records)
+        fprintf(out, "  events: %" PRIu64 ", dropped: %" PRIu64 ", chunks: %" PRIu64
+                ", functions: %" PRIu64 ", memory records: %" PRIu64 "\n",
+                p->trailer.events, p->trailer.dropped_events, p->trailer.chunks,
+                p->trailer.functions, p->trailer.memory_records);
+    else if (p->has_trailer)
         fprintf(out, "  events: %" PRIu64 ", dropped: %" PRIu64 ", chunks: %" PRIu64
                 ", functions: %" PRIu64 "\n", p->trailer.events, p->trailer.dropped_events,
                 p->trailer.chunks, p->trailer.functions);

@@ -153,6 +153,9 @@ def test_every_reader_takes_memory_records(rec):
     res = subprocess.run([CONVERT, "-q", "--format", "chrome", str(rec.tmp / "traces"), "-o",
                           str(rec.tmp / "chrome.json")], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+    res = subprocess.run([CONVERT, "--info", str(rec.tmp / "traces")], capture_output=True,
+                         text=True)
+    assert res.returncode == 0 and ", memory records: " in res.stdout, res.stdout + res.stderr
     c_dump = subprocess.run([str(FTDUMP), str(trace)], capture_output=True, text=True)
     assert c_dump.returncode == 0, c_dump.stderr
     py_dump = subprocess.run([sys.executable, str(ROOT / "tests" / "refdecode.py"), str(trace)],
