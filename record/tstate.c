@@ -137,8 +137,8 @@ static void flush(ft_tstate *ts, int find, int keep)
         return;
     update_name(ts, find);
     next = ft_writer_put_chunk(ts->base, FT_CHUNK_HEAD + ts->buf.cap, FT_CHUNK_HEAD,
-                               ts->buf.len, ts->nevents, ts->nmem, ts->tid, ts->seq, ts->t0, ts->name,
-                               ts->name_len, keep);
+                               ts->buf.len, ts->nevents, ts->nmem, ts->tid, ts->seq, ts->t0,
+                               ts->name, ts->name_len, keep);
     ts->seq++;
     ts->nevents = 0;
     ts->nmem = 0;

@@ -494,8 +494,7 @@ out:
 
 uint8_t *ft_writer_put_chunk(uint8_t *base, size_t size, size_t head, size_t len,
                              uint64_t nevents, uint64_t nmem, uint64_t tid, uint64_t seq,
-                             uint64_t t0,
-                             const char *name, size_t name_len, int want_buffer)
+                             uint64_t t0, const char *name, size_t name_len, int want_buffer)
 {
     uint8_t *next = NULL;
     size_t n;

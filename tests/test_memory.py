@@ -92,7 +92,8 @@ def test_memory_in_profile(rec, mode):
     assert all(MB // 2 <= a["weight"] < MB // 2 + 100 for a in mine)
     assert sum(a["weight"] for a in main_allocs if a["stack"][-1:] == ("make_big",)) >= 30 * MB
     # Nothing of one thread's shows on the other.
-    assert not big_blocks(worker_allocs, "make_big", 1) and not big_blocks(main_allocs, "thread_alloc", 1)
+    assert not big_blocks(worker_allocs, "make_big", 1)
+    assert not big_blocks(main_allocs, "thread_alloc", 1)
     # make_temp's blocks are freed, each by one free of its own size, after it was made.
     for a in temp:
         frees = [f for f in main_allocs if f["addr"] == a["addr"] and f["weight"] < 0

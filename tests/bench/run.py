@@ -484,10 +484,12 @@ class Bench:
         # A memory record's bytes on disk: what ft-memory's trace holds beyond ft-all's (the
         # same calls), over its memory records, on the workloads that have both.
         pairs = [(row["ft-memory"], row["ft-all"]) for row in out["workloads"].values()
-                 if row.get("ft-memory", {}).get("memory_records") and "events" in row.get("ft-all", {})]
+                 if row.get("ft-memory", {}).get("memory_records")
+                 and "events" in row.get("ft-all", {})]
         if pairs:
             for m, a in pairs:
-                m["bytes_per_memory_record"] = (m["trace_bytes"] - a["trace_bytes"]) / m["memory_records"]
+                m["bytes_per_memory_record"] = \
+                    (m["trace_bytes"] - a["trace_bytes"]) / m["memory_records"]
             out["geomean"]["ft-memory bytes/memory record"] = \
                 sum(m["trace_bytes"] - a["trace_bytes"] for m, a in pairs) / \
                 sum(m["memory_records"] for m, _ in pairs)
