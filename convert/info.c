@@ -369,7 +369,7 @@ out:
     return res;
 }
 
-uint64_t ft_info_events(const char *path)
+uint64_t ft_info_events(const char *path, uint64_t *memory_records)
 {
     file_info fi;
     ZSTD_DStream *ds = ZSTD_createDStream();
@@ -381,6 +381,8 @@ uint64_t ft_info_events(const char *path)
     if (ds)
         scan_file(&fi, ds, 0);
     events = fi.proc.has_trailer ? fi.proc.trailer.events : fi.size;
+    if (memory_records)
+        *memory_records = fi.proc.has_trailer ? fi.proc.trailer.memory_records : 0;
     ft_proc_fini(&fi.proc);
     ft_intmap_fini(&fi.seen);
     ZSTD_freeDStream(ds);

@@ -341,3 +341,15 @@ def test_block_freed_unseen(tmp_path):
         (("f",), 10), ((), -10), (("f",), 20), (("f",), -20)]
     assert sum(profile["counters"][0]["samples"]["count"]) == 0
     ffprofiler_check(tmp_path / "p.json", "counter", "list")
+
+
+def test_size_warning_counts_memory_records(tmp_path):
+    """The estimate before converting counts each memory record the trailer announces
+    (about 42 bytes of JSON each), not only the events."""
+    d = tmp_path / "20250101-000000-100"
+    t = tb.Trace(tb.header(100, format_minor=3, start_reason="run"))
+    t.calls(100, 0, ["f"])
+    t.trailer(memory_records=2_000_000)
+    t.write(d / "100.ftrace")
+    res, _ = convert(d, tmp_path / "p.json", "--warn-size", "50")
+    assert "will be about 84.0 MB of JSON" in res.stderr, res.stderr
