@@ -134,12 +134,40 @@ static void live_del(live_map *m, live_slot *e)
 
 /* ---- resolving ---- */
 
-/* Append e to the resolved copy of a list. */
-static ft_status put(ft_alloc_list *to, const ft_alloc *e)
+/* A free the resolution adds (see allocs.h): it goes before the record that is at index
+ * `at` of its list once the list is compacted. */
+typedef struct insert {
+    size_t list, at;
+    ft_alloc free;
+} insert;
+
+/* Put each list's inserts in place: the list grows by their number, and records move up
+ * from the end down, so that no second copy of the list is ever needed. ins is sorted by
+ * list, then by at. */
+static ft_status apply_inserts(ft_alloc_list *const *lists, const insert *ins, size_t nins)
 {
-    if (ft_grow(&to->a, &to->cap, to->n, sizeof *to->a, 256))
-        return FT_ENOMEM;
-    to->a[to->n++] = *e;
+    for (size_t i = 0; i < nins;) {
+        ft_alloc_list *l = lists[ins[i].list];
+        size_t first = i, n_old = l->n, n_new, src, dst;
+        while (i < nins && ins[i].list == ins[first].list)
+            i++;
+        n_new = n_old + (i - first);
+        if (n_new > l->cap) {
+            ft_alloc *a = ft_realloc(l->a, n_new * sizeof *a);
+            if (!a)
+                return FT_ENOMEM;
+            l->a = a;
+            l->cap = n_new;
+        }
+        src = n_old;
+        dst = n_new;
+        for (size_t k = i; k-- > first;) {
+            while (src > ins[k].at)
+                l->a[--dst] = l->a[--src];
+            l->a[--dst] = ins[k].free;
+        }
+        l->n = n_new;
+    }
     return FT_OK;
 }
 
@@ -147,8 +175,8 @@ ft_status ft_allocs_resolve(ft_alloc_list *const *lists, size_t n, const ft_allo
                             ft_allocs_stats *stats)
 {
     live_map m = { NULL, 0, 0 };
-    size_t *pos = NULL;
-    ft_alloc_list *out = NULL;
+    size_t *pos = NULL, *out = NULL, nins = 0, ins_cap = 0;
+    insert *ins = NULL;
     ft_allocs_stats dummy;
     ft_status st = FT_OK;
 
@@ -163,14 +191,11 @@ ft_status ft_allocs_resolve(ft_alloc_list *const *lists, size_t n, const ft_allo
         st = FT_ENOMEM;
         goto out;
     }
-    /* The resolved records go to new lists (a resolved list may be longer than its input:
-     * see the unseen frees below), which then replace the input's unresolved part. */
-    for (size_t k = 0; k < n; k++) {
-        pos[k] = lists[k]->resolved;
-        ft_allocs_init(&out[k]);
-    }
+    for (size_t k = 0; k < n; k++)
+        pos[k] = out[k] = lists[k]->resolved;
     /* A merge by time across the threads: a process has a handful of threads, so picking
-     * the earliest head by a scan costs less than a heap would. Ties go to the lower list. */
+     * the earliest head by a scan costs less than a heap would. Ties go to the lower list.
+     * Each list is compacted in place (what is kept is written at out[k] <= pos[k]). */
     for (;;) {
         size_t best = n;
         for (size_t k = 0; k < n; k++) {
@@ -180,7 +205,8 @@ ft_status ft_allocs_resolve(ft_alloc_list *const *lists, size_t n, const ft_allo
         }
         if (best == n)
             break;
-        ft_alloc e = lists[best]->a[pos[best]++];
+        ft_alloc_list *l = lists[best];
+        ft_alloc e = l->a[pos[best]++];
         int in_view = (!view->keep || view->keep[best]) && e.time >= view->lo &&
                       e.time <= view->hi;
         live_slot *b = live_find(&m, e.addr);
@@ -190,16 +216,21 @@ ft_status ft_allocs_resolve(ft_alloc_list *const *lists, size_t n, const ft_allo
                  * without a FREE the recorder could write (a thread being torn down, the
                  * recorder's own release of the program's object). Freed now, with no
                  * stack, so that it is not retained forever. */
-                ft_alloc f = { e.time, e.addr, -b->size, FT_STACK_NONE, 1 };
                 stats->unseen_frees++;
-                if (in_view && (st = put(&out[best], &f)))
-                    goto out;
+                if (in_view) {
+                    if (ft_grow(&ins, &ins_cap, nins, sizeof *ins, 64)) {
+                        st = FT_ENOMEM;
+                        goto out;
+                    }
+                    ins[nins++] = (insert){ best, out[best],
+                                            { e.time, e.addr, -b->size, FT_STACK_NONE, 1 } };
+                }
             }
             /* Out of view: remembered (as a negative size) so that its free is dropped. */
             if ((st = live_put(&m, e.addr, in_view ? e.weight : -1 - e.weight)))
                 goto out;
-            if (in_view && (st = put(&out[best], &e)))
-                goto out;
+            if (in_view)
+                l->a[out[best]++] = e;
             continue;
         }
         if (!b) {
@@ -208,8 +239,7 @@ ft_status ft_allocs_resolve(ft_alloc_list *const *lists, size_t n, const ft_allo
         }
         if (in_view && b->size >= 0) {
             e.weight = -b->size;
-            if ((st = put(&out[best], &e)))
-                goto out;
+            l->a[out[best]++] = e;
         }
         live_del(&m, b);
     }
@@ -217,29 +247,27 @@ ft_status ft_allocs_resolve(ft_alloc_list *const *lists, size_t n, const ft_allo
         if (m.s[i].used && m.s[i].size > 0)
             stats->live_bytes += (uint64_t)m.s[i].size;
     }
-    /* Swap in the resolved records after the ones resolved before. */
-    for (size_t k = 0; k < n; k++) {
-        ft_alloc_list *l = lists[k];
-        size_t keep = l->resolved;
-        if (!keep) {
-            ft_allocs_fini(l);
-            *l = out[k];
-            ft_allocs_init(&out[k]);
-        } else {
-            l->n = keep;
-            for (size_t i = 0; i < out[k].n; i++) {
-                if (ft_grow(&l->a, &l->cap, l->n, sizeof *l->a, 256)) {
-                    st = FT_ENOMEM;
-                    goto out;
-                }
-                l->a[l->n++] = out[k].a[i];
-            }
+    for (size_t k = 0; k < n; k++)
+        lists[k]->n = out[k];
+    /* Inserts were made in time order; the apply pass wants them by list. */
+    if (nins) {
+        size_t done = 0;
+        insert *sorted = ft_malloc(nins * sizeof *sorted);
+        if (!sorted) {
+            st = FT_ENOMEM;
+            goto out;
         }
-        l->resolved = l->n;
+        for (size_t k = 0; k < n; k++)
+            for (size_t i = 0; i < nins; i++)
+                if (ins[i].list == k)
+                    sorted[done++] = ins[i];
+        st = apply_inserts(lists, sorted, nins);
+        ft_free(sorted);
     }
+    for (size_t k = 0; k < n; k++)
+        lists[k]->resolved = lists[k]->n;
 out:
-    for (size_t k = 0; out && k < n; k++)
-        ft_allocs_fini(&out[k]);
+    ft_free(ins);
     ft_free(m.s);
     ft_free(pos);
     ft_free(out);

@@ -332,13 +332,19 @@ def test_block_freed_unseen(tmp_path):
     t.block([tb.FUNC, 0, 0, "f", "m", "/a.py", 1])
     t.block([tb.CHUNK, 100, 0, t0, "MainThread"], [tb.CALL, 0, 0], [ALLOC, 10, 4096, 10],
             [ALLOC, 20, 4096, 20], [FREE, 30, 4096], [tb.RETURN, 1000, 0])
+    # Another thread, reusing one address twice, between frees it does see.
+    t.block([tb.CHUNK, 101, 0, t0 + 5000, "worker"], [tb.CALL, 0, 0],
+            [ALLOC, 1, 8192, 7], [FREE, 2, 12288], [ALLOC, 3, 8192, 30], [ALLOC, 4, 8192, 40],
+            [FREE, 5, 8192], [tb.RETURN, 1000, 0])
     t.trailer(end_ns=t0 + 10_000)
     t.write(d / "100.ftrace")
     res, profile = convert(d, tmp_path / "p.json")
     assert res.returncode == 0, res.stderr
-    (th,) = ffprofile.threads(profile)
-    assert [(a["stack"], a["weight"]) for a in allocations(th)] == [
+    th = by_tid(profile)
+    assert [(a["stack"], a["weight"]) for a in allocations(th[100])] == [
         (("f",), 10), ((), -10), (("f",), 20), (("f",), -20)]
+    assert [(a["stack"], a["weight"]) for a in allocations(th[101])] == [
+        (("f",), 7), ((), -7), (("f",), 30), ((), -30), (("f",), 40), (("f",), -40)]
     assert sum(profile["counters"][0]["samples"]["count"]) == 0
     ffprofiler_check(tmp_path / "p.json", "counter", "list")
 
