@@ -155,6 +155,42 @@ out:
     return st;
 }
 
+ft_status ft_filter_allocs(const ft_filter *f, ft_proc *p, uint64_t base,
+                           ft_allocs_stats *stats)
+{
+    ft_allocs_view view = { 0, UINT64_MAX, NULL };
+    ft_alloc_list **lists;
+    uint8_t *keep = NULL;
+    ft_status st;
+
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    if (!p->nthreads)
+        return FT_OK;
+    lists = ft_malloc(p->nthreads * sizeof *lists);
+    if (f && f->ntids)
+        keep = ft_malloc(p->nthreads);
+    if (!lists || (f && f->ntids && !keep)) {
+        st = FT_ENOMEM;
+        goto out;
+    }
+    for (uint32_t i = 0; i < p->nthreads; i++) {
+        lists[i] = &p->threads[i]->allocs;
+        if (keep)
+            keep[i] = (uint8_t)listed(f->tids, f->ntids, p->threads[i]->tid);
+    }
+    if (f && f->has_from)
+        view.lo = base + f->from_ns;
+    if (f && f->has_to)
+        view.hi = base + f->to_ns;
+    view.keep = keep;
+    st = ft_allocs_resolve(lists, p->nthreads, &view, stats);
+out:
+    ft_free(lists);
+    ft_free(keep);
+    return st;
+}
+
 ft_status ft_filter_apply(const ft_filter *f, ft_proc *p, uint64_t base, uint64_t *folded)
 {
     ft_status st;

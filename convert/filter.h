@@ -42,4 +42,10 @@ int ft_filter_pid(const ft_filter *f, uint64_t pid);
  * sinks. *folded (may be NULL) grows by the calls folded away. FT_ENOMEM. */
 ft_status ft_filter_apply(const ft_filter *f, ft_proc *p, uint64_t base, uint64_t *folded);
 
+/* Match the frees of every thread of p with their allocations and keep the memory records
+ * the filter keeps (allocs.h; f may be NULL: all of them). Before ft_filter_apply. stats
+ * may be NULL. FT_ENOMEM. */
+ft_status ft_filter_allocs(const ft_filter *f, ft_proc *p, uint64_t base,
+                           ft_allocs_stats *stats);
+
 #endif

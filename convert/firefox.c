@@ -11,11 +11,17 @@
  * One frame per function: the trace knows which function runs, not which line, so frames
  * and functions are numbered alike and frame.line stays null. Python functions are marked
  * isJS, so that the profiler's "JavaScript only" view becomes "Python only" and shows
- * their file and line; native functions are not. */
+ * their file and line; native functions are not.
+ *
+ * A trace recorded with --memory gives each thread a balanced nativeAllocations table
+ * (allocs.h) and each process a "Memory" counter (profile.counters, version 55's shape:
+ * name, category, description, pid, mainThreadIndex, samples {time, count, length}, with
+ * count the change since the previous sample): the memory track of the timeline. */
 #include "firefox.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ft_buf.h"
@@ -46,7 +52,22 @@ struct ft_ff_sink {
     uint32_t marker_name_cap;
 
     ft_marker_keys marker_keys; /* fields of "Marker"-schema markers, for meta */
+
+    /* Memory counters (one per process with memory records), written at the end. */
+    struct ff_counter *counters;
+    size_t ncounters, counters_cap;
 };
+
+/* A process's traced memory over time, as the profiler's memory track: one sample per
+ * COUNTER_STEP_NS at most, holding the change in live bytes since the previous one. */
+#define COUNTER_STEP_NS 100000
+typedef struct ff_counter {
+    char pid[40];
+    uint32_t main_thread;     /* index of the process's main thread in the profile */
+    uint64_t *time;           /* clock ns, relative to the time base (base subtracted) */
+    int64_t *delta;
+    size_t n, cap;
+} ff_counter;
 
 ft_status ft_ff_begin(ft_jsonw *w, ft_ff_sink **out)
 {
@@ -80,6 +101,11 @@ void ft_ff_free(ft_ff_sink *s)
     ft_free(s->strs);
     ft_free(s->marker_name);
     ft_marker_keys_fini(&s->marker_keys);
+    for (size_t i = 0; i < s->ncounters; i++) {
+        ft_free(s->counters[i].time);
+        ft_free(s->counters[i].delta);
+    }
+    ft_free(s->counters);
     ft_free(s);
 }
 
@@ -222,6 +248,52 @@ static void write_samples(ft_jsonw *w, const ft_tstream *ts, uint64_t base)
         ft_jw_ms(w, (int64_t)(ts->sample_time[i + 1] - ts->sample_time[i]));
     if (n)
         ft_jw_uint(w, 0);
+    ft_jw_arr_end(w);
+    ft_jw_obj_end(w);
+}
+
+/* The thread's memory records as the processed format's balanced NativeAllocationsTable
+ * (time, weight in bytes: + allocated, − freed; stack; memoryAddress and threadId, which
+ * let the profiler pair each free with its allocation for "Retained memory"). Frees were
+ * matched with their blocks already (allocs.h). */
+static void write_native_allocations(ft_jsonw *w, const ft_tstream *ts, uint64_t base)
+{
+    const ft_alloc_list *l = &ts->allocs;
+
+    ft_jw_key(w, "nativeAllocations");
+    ft_jw_obj_begin(w);
+    ft_jw_key(w, "weightType");
+    ft_jw_cstr(w, "bytes");
+    ft_jw_key(w, "length");
+    ft_jw_uint(w, l->n);
+    ft_jw_key(w, "time");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < l->n; i++)
+        ft_jw_ms(w, (int64_t)(l->a[i].time - base));
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "weight");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < l->n; i++)
+        ft_jw_int(w, l->a[i].weight);
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "stack");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->a[i].stack == FT_STACK_NONE)
+            ft_jw_null(w);
+        else
+            ft_jw_uint(w, l->a[i].stack);
+    }
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "memoryAddress");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < l->n; i++)
+        ft_jw_uint(w, l->a[i].addr);
+    ft_jw_arr_end(w);
+    ft_jw_key(w, "threadId");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < l->n; i++)
+        ft_jw_uint(w, ts->tid);
     ft_jw_arr_end(w);
     ft_jw_obj_end(w);
 }
@@ -623,6 +695,8 @@ static ft_status write_thread(ft_ff_sink *s, ft_proc *p, const ft_tstream *ts,
     }
     empty_col(w, "pausedRanges");
     write_samples(w, ts, base);
+    if (ts->allocs.n)
+        write_native_allocations(w, ts, base);
     if ((st = write_markers(s, p, ts, info, is_main, marker_name, base)))
         return st;
     write_stack_table(s, ts);
@@ -637,10 +711,133 @@ static ft_status write_thread(ft_ff_sink *s, ft_proc *p, const ft_tstream *ts,
     return ft_jsonw_status(w);
 }
 
+typedef struct time_delta {
+    uint64_t t;
+    int64_t d;
+} time_delta;
+
+static int cmp_time(const void *a, const void *b)
+{
+    const time_delta *x = a, *y = b;
+    return x->t < y->t ? -1 : x->t > y->t;
+}
+
+static ft_status counter_push(ff_counter *c, uint64_t t, int64_t d)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        uint64_t *tm = ft_realloc(c->time, cap * sizeof *tm);
+        if (!tm)
+            return FT_ENOMEM;
+        c->time = tm;
+        int64_t *dl = ft_realloc(c->delta, cap * sizeof *dl);
+        if (!dl)
+            return FT_ENOMEM;
+        c->delta = dl;
+        c->cap = cap;
+    }
+    c->time[c->n] = t;
+    c->delta[c->n++] = d;
+    return FT_OK;
+}
+
+/* The memory counter of the process whose threads were just written (main thread first, at
+ * index main_index): every thread's allocations and frees, in time order, summed per step.
+ * Only the threads written count, so that the track agrees with their tables. */
+static ft_status add_counter(ft_ff_sink *s, const ft_proc *p, const ft_ff_process *info,
+                             uint64_t base, uint32_t main_index)
+{
+    time_delta *all;
+    size_t n = 0, k = 0;
+    ff_counter *c;
+    ft_status st = FT_OK;
+
+    for (uint32_t i = 0; i < p->nthreads; i++)
+        if (p->threads[i]->nsamples)
+            n += p->threads[i]->allocs.n;
+    if (!n)
+        return FT_OK;
+    if (s->ncounters == s->counters_cap &&
+        ft_grow(&s->counters, &s->counters_cap, s->ncounters, sizeof *s->counters, 8))
+        return FT_ENOMEM;
+    all = ft_malloc(n * sizeof *all);
+    if (!all)
+        return FT_ENOMEM;
+    for (uint32_t i = 0; i < p->nthreads; i++) {
+        const ft_alloc_list *l = &p->threads[i]->allocs;
+        if (!p->threads[i]->nsamples)
+            continue;
+        for (size_t j = 0; j < l->n; j++)
+            all[k++] = (time_delta){ l->a[j].time, l->a[j].weight };
+    }
+    qsort(all, n, sizeof *all, cmp_time);
+    c = &s->counters[s->ncounters++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->pid, sizeof c->pid, "%s", info->pid);
+    c->main_thread = main_index;
+    /* The profiler ignores a counter's first sample: a zero at the first record. */
+    if ((st = counter_push(c, all[0].t - base, 0)))
+        goto out;
+    for (size_t i = 0; i < n;) {
+        uint64_t end = all[i].t + COUNTER_STEP_NS, last = all[i].t;
+        int64_t sum = 0;
+        for (; i < n && all[i].t < end; i++) {
+            sum += all[i].d;
+            last = all[i].t;
+        }
+        if ((st = counter_push(c, last - base, sum)))
+            goto out;
+    }
+out:
+    ft_free(all);
+    return st;
+}
+
+static void write_counters(ft_ff_sink *s)
+{
+    ft_jsonw *w = s->w;
+
+    ft_jw_key(w, "counters");
+    ft_jw_arr_begin(w);
+    for (size_t i = 0; i < s->ncounters; i++) {
+        const ff_counter *c = &s->counters[i];
+        ft_jw_obj_begin(w);
+        ft_jw_key(w, "name");
+        ft_jw_cstr(w, "malloc");
+        ft_jw_key(w, "category");
+        ft_jw_cstr(w, "Memory");
+        ft_jw_key(w, "description");
+        ft_jw_cstr(w, "Bytes allocated by Python's allocators and not freed (functiontrace "
+                      "--memory)");
+        ft_jw_key(w, "pid");
+        ft_jw_cstr(w, c->pid);
+        ft_jw_key(w, "mainThreadIndex");
+        ft_jw_uint(w, c->main_thread);
+        ft_jw_key(w, "samples");
+        ft_jw_obj_begin(w);
+        ft_jw_key(w, "length");
+        ft_jw_uint(w, c->n);
+        ft_jw_key(w, "time");
+        ft_jw_arr_begin(w);
+        for (size_t j = 0; j < c->n; j++)
+            ft_jw_ms(w, (int64_t)c->time[j]);
+        ft_jw_arr_end(w);
+        ft_jw_key(w, "count");
+        ft_jw_arr_begin(w);
+        for (size_t j = 0; j < c->n; j++)
+            ft_jw_int(w, c->delta[j]);
+        ft_jw_arr_end(w);
+        ft_jw_obj_end(w);
+        ft_jw_obj_end(w);
+    }
+    ft_jw_arr_end(w);
+}
+
 ft_status ft_ff_add_process(ft_ff_sink *s, ft_proc *p, const ft_ff_process *info,
                             uint64_t base)
 {
     const ft_tstream *main = main_thread(p);
+    uint32_t main_index = s->nthreads;
     ft_status st;
 
     if (!main)
@@ -652,7 +849,7 @@ ft_status ft_ff_add_process(ft_ff_sink *s, ft_proc *p, const ft_ff_process *info
         if (ts != main && ts->nsamples && (st = write_thread(s, p, ts, info, base, 0)))
             return st;
     }
-    return FT_OK;
+    return add_counter(s, p, info, base, main_index);
 }
 
 static void write_category(ft_jsonw *w, const char *name, const char *color)
@@ -745,7 +942,7 @@ ft_status ft_ff_end(ft_ff_sink *s, int64_t start_wall_ns, const char *arguments)
     ft_jw_obj_end(w);   /* meta */
     empty_col(w, "libs");
     empty_col(w, "pages");
-    empty_col(w, "counters");
+    write_counters(s);
     ft_jw_obj_end(w);
     return ft_jsonw_status(w);
 }

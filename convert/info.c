@@ -250,7 +250,12 @@ static void print_file(FILE *out, const ft_lineage *lin, const ft_proc *const *p
         fprintf(out, "%s%" PRIu64 "%s%s%s", k ? ", " : " (", fi->tids[k],
                 fi->names[k][0] ? " \"" : "", fi->names[k], fi->names[k][0] ? "\"" : "");
     fprintf(out, "%s\n", fi->nthreads > MAX_THREADS_SHOWN ? ", …)" : fi->nthreads ? ")" : "");
-    if (p->has_trailer)
+    if (p->has_trailer && p->trailer.memory_records)
+        fprintf(out, "  events: %" PRIu64 ", dropped: %" PRIu64 ", chunks: %" PRIu64
+                ", functions: %" PRIu64 ", memory records: %" PRIu64 "\n",
+                p->trailer.events, p->trailer.dropped_events, p->trailer.chunks,
+                p->trailer.functions, p->trailer.memory_records);
+    else if (p->has_trailer)
         fprintf(out, "  events: %" PRIu64 ", dropped: %" PRIu64 ", chunks: %" PRIu64
                 ", functions: %" PRIu64 "\n", p->trailer.events, p->trailer.dropped_events,
                 p->trailer.chunks, p->trailer.functions);
@@ -364,7 +369,7 @@ out:
     return res;
 }
 
-uint64_t ft_info_events(const char *path)
+uint64_t ft_info_events(const char *path, uint64_t *memory_records)
 {
     file_info fi;
     ZSTD_DStream *ds = ZSTD_createDStream();
@@ -376,6 +381,8 @@ uint64_t ft_info_events(const char *path)
     if (ds)
         scan_file(&fi, ds, 0);
     events = fi.proc.has_trailer ? fi.proc.trailer.events : fi.size;
+    if (memory_records)
+        *memory_records = fi.proc.has_trailer ? fi.proc.trailer.memory_records : 0;
     ft_proc_fini(&fi.proc);
     ft_intmap_fini(&fi.seen);
     ZSTD_freeDStream(ds);

@@ -23,7 +23,8 @@ ft_convert_result ft_convert_info(const ft_convert_opts *o, FILE *out, ft_report
 
 /* Events in a trace file, from its trailer (reading only frame headers and the last
  * frame); a file without a readable trailer counts its size in bytes, which is about its
- * events (README, Performance). For estimates: 0 if unreadable. */
-uint64_t ft_info_events(const char *path);
+ * events (README, Performance). For estimates: 0 if unreadable. *memory_records (may be
+ * NULL) gets the trailer's count of memory records (0 without one). */
+uint64_t ft_info_events(const char *path, uint64_t *memory_records);
 
 #endif

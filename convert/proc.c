@@ -419,6 +419,16 @@ static ft_status read_block(ft_proc *p, ft_report *r, const uint8_t *data, size_
                                      cur->t + rec.u.marker.dt)))
                 return st;
             break;
+        case FT_REC_ALLOC: case FT_REC_FREE:
+            /* Off the dt chain too (FORMAT.md §4.7), with the stack that made the call. */
+            if (!cur) {
+                problem(p, r, offset, "memory record outside a chunk; frame skipped");
+                return FT_OK;
+            }
+            if ((st = ft_tstream_memory(cur, rec.u.mem.dt, rec.u.mem.addr, rec.u.mem.size,
+                                        rec.type == FT_REC_FREE)))
+                return st;
+            break;
         case FT_REC_CHUNK:
             if (n > 0)
                 problem(p, r, offset, "a second CHUNK record inside one frame");

@@ -7,7 +7,11 @@
  * top of its thread's stack; total time the time from a call's entry to its exit,
  * counted once for recursive calls (only the outermost call of a function on the stack
  * adds to it, as cProfile's cumulative time); calls counts entries, a generator's resumes
- * included. Percentages are of the thread's span, its first to its last event. */
+ * included. Percentages are of the thread's span, its first to its last event.
+ *
+ * A trace recorded with --memory adds a third table per thread: the functions that
+ * allocated the most bytes (in the function itself, not its callees), with the number of
+ * allocations. */
 #include "sink.h"
 
 #include <stdarg.h>
@@ -22,6 +26,7 @@
 
 typedef struct fstat {
     uint64_t self, total, calls;
+    uint64_t bytes, allocs;    /* allocated with this function on top (--memory) */
     uint32_t active;       /* frames of this function on the stack now */
 } fstat;
 
@@ -107,7 +112,8 @@ static int sort_by_total;
 static int cmp_slots(const void *a, const void *b)
 {
     const fstat *x = &sort_fs[*(const uint32_t *)a], *y = &sort_fs[*(const uint32_t *)b];
-    uint64_t kx = sort_by_total ? x->total : x->self, ky = sort_by_total ? y->total : y->self;
+    uint64_t kx = sort_by_total == 2 ? x->bytes : sort_by_total ? x->total : x->self;
+    uint64_t ky = sort_by_total == 2 ? y->bytes : sort_by_total ? y->total : y->self;
 
     if (kx != ky)
         return kx > ky ? -1 : 1;
@@ -168,6 +174,42 @@ static void out_table(summary_sink *s, const ft_proc *p, uint32_t *order, uint32
     }
 }
 
+/* The functions that allocated the most, from the thread's ALLOC records (allocs.h). */
+static void out_alloc_table(summary_sink *s, const ft_proc *p, uint32_t *order)
+{
+    const ft_alloc_list *l = &s->ts->allocs;
+    uint64_t total = 0;
+    uint32_t n = 0, shown;
+
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->a[i].is_free)
+            continue;
+        uint32_t k = l->a[i].stack == FT_STACK_NONE ? s->nslots - 1 : slot_of(s, l->a[i].stack);
+        s->fs[k].bytes += (uint64_t)l->a[i].weight;
+        s->fs[k].allocs++;
+        total += (uint64_t)l->a[i].weight;
+    }
+    for (uint32_t k = 0; k < s->nslots; k++) {
+        if (s->fs[k].allocs)
+            order[n++] = k;
+    }
+    if (!n)
+        return;
+    shown = n < s->top ? n : s->top;
+    sort_fs = s->fs;
+    sort_by_total = 2;
+    qsort(order, n, sizeof *order, cmp_slots);
+    out(s, "\n  by bytes allocated (top %u of %u functions; %llu bytes in all):\n", shown, n,
+        (unsigned long long)total);
+    out(s, "  %12s  %16s  %7s  %s\n", "allocations", "bytes", "bytes%", "function");
+    for (uint32_t i = 0; i < shown; i++) {
+        const fstat *f = &s->fs[order[i]];
+        out(s, "  %12llu  %16llu", (unsigned long long)f->allocs, (unsigned long long)f->bytes);
+        out_pct(s, f->bytes, total);
+        out_function(s, p, order[i]);
+    }
+}
+
 static ft_status summarise_thread(summary_sink *s, const ft_proc *p, const ft_tstream *ts)
 {
     static const ft_walk_ops ops = { on_enter, on_leave };
@@ -217,6 +259,7 @@ static ft_status summarise_thread(summary_sink *s, const ft_proc *p, const ft_ts
     out(s, " ms from first to last event, %llu calls\n", (unsigned long long)calls);
     out_table(s, p, order, n, 0, span);
     out_table(s, p, order, n, 1, span);
+    out_alloc_table(s, p, order);
     s->nthreads++;
     s->nsamples += ts->nsamples;
 out:

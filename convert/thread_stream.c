@@ -13,6 +13,7 @@ void ft_tstream_init(ft_tstream *ts, uint64_t tid, uint32_t order)
     ts->name = FT_TSTREAM_NO_NAME;
     ft_stacks_init(&ts->stacks);
     ft_markers_init(&ts->markers);
+    ft_allocs_init(&ts->allocs);
 }
 
 void ft_tstream_fini(ft_tstream *ts)
@@ -22,6 +23,7 @@ void ft_tstream_fini(ft_tstream *ts)
     ft_free(ts->sample_stack);
     ft_stacks_fini(&ts->stacks);
     ft_markers_fini(&ts->markers);
+    ft_allocs_fini(&ts->allocs);
     memset(ts, 0, sizeof *ts);
 }
 

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "allocs.h"
 #include "ft_status.h"
 #include "ft_trace.h"
 #include "markers.h"
@@ -53,6 +54,7 @@ typedef struct ft_tstream {
     size_t nsamples, samples_cap;
 
     ft_marker_list markers; /* MARKER and INTERVAL records (FORMAT.md §4.6) */
+    ft_alloc_list allocs;   /* ALLOC and FREE records (FORMAT.md §4.7) */
 
     uint64_t events;        /* event records read */
     uint64_t ignored_pops;  /* pops of a function not on the stack */
@@ -95,6 +97,22 @@ static inline ft_status ft_tstream_event(ft_tstream *ts, int type, uint64_t dt, 
         ts->now = t;
     }
     return ft_rec_is_push(type) ? ft_tstream_push(ts, t, f) : ft_tstream_pop(ts, t, f);
+}
+
+/* An ALLOC (is_free 0) or FREE record of the current chunk, dt after the last event: kept
+ * with the stack the thread has now, at a time never before the thread's latest. FT_ENOMEM. */
+static inline ft_status ft_tstream_memory(ft_tstream *ts, uint64_t dt, uint64_t addr,
+                                          uint64_t size, int is_free)
+{
+    uint64_t t = ts->t + dt;
+
+    if (t < ts->t)
+        t = UINT64_MAX;
+    if (t < ts->now)
+        t = ts->now;
+    return ft_allocs_add(&ts->allocs, t,
+                         ts->depth ? ts->live[ts->depth - 1].stack : FT_STACK_NONE, addr,
+                         size, is_free);
 }
 
 /* The thread ends at clock time end (or at its last event, if that is later): frames still

@@ -82,7 +82,8 @@ ft_status ft_trace_put_trailer(ft_buf *b, const ft_trailer *t)
 
     /* The five keys of 1.0, then the optional keys of 1.1 that are set. */
     uint32_t pairs = 5 + (t->end_reason != NULL) + (t->has_exit_status != 0) +
-                     (t->has_signal != 0) + (t->process_label != NULL);
+                     (t->has_signal != 0) + (t->process_label != NULL) +
+                     (t->memory_records != 0);
 
     if ((st = ft_mp_put_array(b, 2)) || (st = ft_mp_put_uint(b, FT_REC_TRAILER)) ||
         (st = ft_mp_put_map(b, pairs)) ||
@@ -95,7 +96,8 @@ ft_status ft_trace_put_trailer(ft_buf *b, const ft_trailer *t)
         (t->has_exit_status && ((st = ft_mp_put_cstr(b, "exit_status")) ||
                                 (st = ft_mp_put_int(b, t->exit_status)))) ||
         (t->has_signal && (st = put_kv_uint(b, "signal", t->signal))) ||
-        (t->process_label && (st = put_kv_str(b, "process_label", t->process_label))))
+        (t->process_label && (st = put_kv_str(b, "process_label", t->process_label))) ||
+        (t->memory_records && (st = put_kv_uint(b, "memory_records", t->memory_records))))
         b->len = len0;
     return st;
 }
@@ -393,6 +395,14 @@ ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec)
         if ((st = read_marker(r, rec, type == FT_REC_INTERVAL, n)))
             goto out;
         break;
+    case FT_REC_ALLOC: case FT_REC_FREE: {
+        uint64_t *f[] = {&rec->u.mem.dt, &rec->u.mem.addr, &rec->u.mem.size};
+        int k = type == FT_REC_ALLOC ? 3 : 2;
+        if (n < (uint32_t)k) { st = FT_ECORRUPT; goto out; }
+        if ((st = r_uints(r, f, k)) || (st = skip_n(r, n - (uint32_t)k)))
+            goto out;
+        break;
+    }
     case FT_REC_HEADER: case FT_REC_TRAILER:
         /* Not decoded here (see ft_trace_read_header); only stepped over. */
         if ((st = skip_n(r, n)))
@@ -563,12 +573,13 @@ out:
 
 /* The trailer's keys: the first TRL_REQUIRED are required (1.0), the others optional. */
 #define TRL_REQUIRED 5
-#define TRL_KEYS 9
+#define TRL_KEYS 10
 
 ft_status ft_trace_read_trailer(ft_mp_reader *r, ft_trailer *t)
 {
     static const char *const names[TRL_KEYS] = {"end_ns", "events", "chunks",
-        "dropped_events", "functions", "end_reason", "exit_status", "signal", "process_label"};
+        "dropped_events", "functions", "end_reason", "exit_status", "signal", "process_label",
+        "memory_records"};
     uint64_t *uints[TRL_REQUIRED] = {&t->end_ns, &t->events, &t->chunks, &t->dropped_events,
                                      &t->functions};
     const uint8_t *start = r->p;
@@ -590,6 +601,7 @@ ft_status ft_trace_read_trailer(ft_mp_reader *r, ft_trailer *t)
         case 6: st = ft_mp_r_int(r, &t->exit_status); break;
         case 7: st = ft_mp_r_uint(r, &t->signal); break;
         case 8: st = r_owned_str(r, &t->process_label); break;
+        case 9: st = ft_mp_r_uint(r, &t->memory_records); break;
         case TRL_KEYS: st = ft_mp_r_skip(r); break;
         default: st = ft_mp_r_uint(r, uints[k]); break;
         }

@@ -17,7 +17,7 @@
 #include "ft_mpack.h"
 
 #define FT_FORMAT_VERSION 1  /* major: files of another major version are refused */
-#define FT_FORMAT_MINOR 2    /* minor: compatible additions (FORMAT.md, version history) */
+#define FT_FORMAT_MINOR 3    /* minor: compatible additions (FORMAT.md, version history) */
 
 enum ft_rec_type {
     FT_REC_UNKNOWN = 0,  /* decoder only: a record of a type this build does not know */
@@ -33,6 +33,9 @@ enum ft_rec_type {
     /* 1.2: optional records (types 64-127, which older decoders skip). */
     FT_REC_MARKER = 64,
     FT_REC_INTERVAL = 65,
+    /* 1.3: memory (FORMAT.md §4.7). */
+    FT_REC_ALLOC = 66,
+    FT_REC_FREE = 67,
 };
 
 enum ft_func_kind { FT_FUNC_PYTHON = 0, FT_FUNC_NATIVE = 1 };
@@ -51,6 +54,28 @@ static inline void ft_trace_put_event(ft_buf *b, int type, uint64_t dt, uint64_t
     b->ptr[b->len++] = (uint8_t)type;   /* < 128: positive fixint */
     ft_mp_w_uint(b, dt);
     ft_mp_w_uint(b, fid);
+}
+
+/* Most bytes one ALLOC or FREE record takes: fixarray + type + three uint64. */
+#define FT_MEM_MAX (1 + 1 + 3 * FT_MP_MAX_UINT)
+
+/* [66, dt, address, size] / [67, dt, address] (FORMAT.md §4.7). Requires FT_MEM_MAX bytes
+ * of spare capacity. */
+static inline void ft_trace_put_alloc(ft_buf *b, uint64_t dt, uint64_t addr, uint64_t size)
+{
+    b->ptr[b->len++] = 0x94;
+    b->ptr[b->len++] = FT_REC_ALLOC;
+    ft_mp_w_uint(b, dt);
+    ft_mp_w_uint(b, addr);
+    ft_mp_w_uint(b, size);
+}
+
+static inline void ft_trace_put_free(ft_buf *b, uint64_t dt, uint64_t addr)
+{
+    b->ptr[b->len++] = 0x93;
+    b->ptr[b->len++] = FT_REC_FREE;
+    ft_mp_w_uint(b, dt);
+    ft_mp_w_uint(b, addr);
 }
 
 /* Process header (FORMAT.md §4.1). Strings are owned (malloc'd) when decoded; the
@@ -95,6 +120,8 @@ typedef struct ft_trailer {
     int has_signal;
     uint64_t signal;
     char *process_label;
+    /* Optional (1.3): absent (0) in a trace without memory records. */
+    uint64_t memory_records;
 } ft_trailer;
 
 ft_status ft_trace_put_header(ft_buf *b, const ft_header *h);
@@ -122,6 +149,8 @@ typedef struct ft_record {
             size_t fields_len;
             uint32_t nfields;
         } marker;
+        /* ALLOC and FREE (size is 0 for a FREE). */
+        struct { uint64_t dt, addr, size; } mem;
     } u;
 } ft_record;
 

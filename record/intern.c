@@ -9,6 +9,7 @@
 #include "filter.h"
 #include "ft_trace.h"
 #include "pyhelp.h"
+#include "tstate.h"
 #include "writer.h"
 
 #if PY_VERSION_HEX < 0x030B0000
@@ -184,14 +185,25 @@ out:
     return rc;
 }
 
+/* Naming a function allocates: those allocations are the recorder's (tstate.h). */
 int ft_intern_code_slow(PyObject *code, PyObject *frame, uint32_t *fid)
 {
-    return define_code(code, frame, NULL, fid);
+    int rc;
+
+    ft_mem_busy++;
+    rc = define_code(code, frame, NULL, fid);
+    ft_mem_busy--;
+    return rc;
 }
 
 int ft_intern_code_slow_globals(PyObject *code, PyObject *globals, uint32_t *fid)
 {
-    return define_code(code, NULL, globals, fid);
+    int rc;
+
+    ft_mem_busy++;
+    rc = define_code(code, NULL, globals, fid);
+    ft_mem_busy--;
+    return rc;
 }
 
 /* ---- native functions ---- */
@@ -350,7 +362,19 @@ static void leave_out(const PyMethodDef *ml)
     }
 }
 
+static int native_slow(const PyMethodDef *ml, PyObject *callable, uint32_t *fid);
+
 int ft_intern_native_slow(const PyMethodDef *ml, PyObject *callable, uint32_t *fid)
+{
+    int rc;
+
+    ft_mem_busy++;
+    rc = native_slow(ml, callable, fid);
+    ft_mem_busy--;
+    return rc;
+}
+
+static int native_slow(const PyMethodDef *ml, PyObject *callable, uint32_t *fid)
 {
     char name[NATIVE_NAME_CAP], mod[NATIVE_NAME_CAP];
     size_t name_len, mod_len;

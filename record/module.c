@@ -1,7 +1,7 @@
 /* module.c — functiontrace._functiontrace: the Python API of the recorder (cold paths only).
  *
  *   start(path, header, mode="all", *, buffer_size=0, compression_level=0,
- *         include=None, exclude=None, max_depth=0)
+ *         include=None, exclude=None, max_depth=0, memory=False)
  *   stop(end_reason=None, *, exit_status=None, signal=None, process_label=None) -> dict | None
  *   stop_at_exit(process_label=None) -> dict | None      catch_signals_at_exit(signals)
  *   wait_at_exit(fd, pid)
@@ -45,6 +45,7 @@
 #include "ending.h"
 #include "filter.h"
 #include "markers.h"
+#include "memory.h"
 #include "ft_trace.h"
 #include "intern.h"
 #include "montool.h"
@@ -202,6 +203,7 @@ out:
 static void discard_session(void)
 {
     ft_g.active = 0;
+    ft_memory_stop();
     ft_tstate_free_all();
     ft_intern_reset(0);
     ft_g.st = NULL;
@@ -236,21 +238,21 @@ static PyObject *stats_dict(const ft_writer_stats *s)
 static PyObject *start(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = { "path", "header", "mode", "buffer_size", "compression_level",
-                              "include", "exclude", "max_depth", NULL };
+                              "include", "exclude", "max_depth", "memory", NULL };
     PyObject *path = NULL, *header, *keep = NULL, *ret = NULL;
     PyObject *include = Py_None, *exclude = Py_None;
     const char *mode = "all";
     Py_ssize_t buffer_size = 0, max_depth = 0;
     uint32_t old_gen;
-    int level = 0, opened = 0;
+    int level = 0, opened = 0, memory = 0;
     ft_header h;
     ft_writer_stats ignored;
 
     memset(&h, 0, sizeof h);
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&O!|s$niOOn:start", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&O!|s$niOOnp:start", kwlist,
                                      PyUnicode_FSConverter, &path, &PyDict_Type, &header,
                                      &mode, &buffer_size, &level, &include, &exclude,
-                                     &max_depth))
+                                     &max_depth, &memory))
         return NULL;
     if (ft_g.active || ft_ending_pending()) {
         PyErr_SetString(PyExc_RuntimeError, "functiontrace: already recording");
@@ -313,6 +315,9 @@ static PyObject *start(PyObject *module, PyObject *args, PyObject *kwargs)
         discard_session();
         goto out;
     }
+    /* After the hooks: until a thread's first event it has no buffer to record into. */
+    if (memory)
+        ft_memory_start();
     ret = Py_None;
     Py_INCREF(ret);
 out:
@@ -537,7 +542,8 @@ static PyMethodDef methods[] = {
       "'python'. 0 picks the default buffer size (bytes per thread) / zstd level. include, "
       "exclude: glob patterns of modules (and their submodules) or, with a '/', of file "
       "paths; a function is recorded when it matches an include (if any) and no exclude. "
-      "max_depth: calls deeper than this (counted from the start) are not recorded." },
+      "max_depth: calls deeper than this (counted from the start) are not recorded. "
+      "memory: also record every allocation and free of Python's MEM and OBJ allocators." },
     { "stop", (PyCFunction)(void (*)(void))stop, METH_VARARGS | METH_KEYWORDS,
       "stop(end_reason=None, *, exit_status=None, signal=None, process_label=None)\n--\n\n"
       "Remove the hooks, write every thread's buffered events and the trailer, close the "

@@ -19,6 +19,7 @@
 #define MAIN_THREAD_NAME "MainThread"
 
 __thread ft_tls_slot ft_tls __attribute__((tls_model("initial-exec")));
+__thread int ft_mem_busy __attribute__((tls_model("initial-exec")));
 
 static ft_tstate *registry;
 static size_t buffer_size = FT_DEFAULT_BUFFER_SIZE;
@@ -98,11 +99,15 @@ static size_t full_limit(const ft_tstate *ts)
     return ts->buf.cap - FT_EVENT_MAX + 1;
 }
 
+/* While the thread's name is looked for, the next event takes the slow path (which looks
+ * it up): a limit at the current length, so that a marker or memory record put in between
+ * (put_record) does not let that event through on the fast path. Threads that allocate
+ * between every two calls would otherwise never be looked up again. */
 static void set_limit(ft_tstate *ts)
 {
     size_t limit = full_limit(ts);
-    if (ts->name_tries > 0 && ts->buf.len + 1 < limit)
-        limit = ts->buf.len + 1;
+    if (ts->name_tries > 0 && ts->buf.len < limit)
+        limit = ts->buf.len;
     ts->limit = limit;
 }
 
@@ -132,10 +137,11 @@ static void flush(ft_tstate *ts, int find, int keep)
         return;
     update_name(ts, find);
     next = ft_writer_put_chunk(ts->base, FT_CHUNK_HEAD + ts->buf.cap, FT_CHUNK_HEAD,
-                               ts->buf.len, ts->nevents, ts->tid, ts->seq, ts->t0, ts->name,
-                               ts->name_len, keep);
+                               ts->buf.len, ts->nevents, ts->nmem, ts->tid, ts->seq, ts->t0,
+                               ts->name, ts->name_len, keep);
     ts->seq++;
     ts->nevents = 0;
+    ts->nmem = 0;
     ts->t0 = ts->last_ns;
     if (next) {
         size_t cap = ts->buf.cap;
@@ -160,10 +166,12 @@ static void sentinel_destructor(PyObject *cap)
     ft_exc_save(&exc);
     ts = PyCapsule_GetPointer(cap, SENTINEL_NAME);
     if (ts && ft_g.active && (uintptr_t)PyCapsule_GetContext(cap) == ft_g.gen) {
+        ft_mem_busy++;
         flush(ts, 0, 0);
         free_buffer(ts);
         Py_CLEAR(ts->thread);
         ts->need_sentinel = 1;
+        ft_mem_busy--;
     }
     ft_exc_restore(&exc);
 }
@@ -200,7 +208,19 @@ static int alloc_buffer(ft_tstate *ts)
     return 0;
 }
 
+static ft_tstate *attach(void);
+
 ft_tstate *ft_tstate_attach(void)
+{
+    ft_tstate *ts;
+
+    ft_mem_busy++;
+    ts = attach();
+    ft_mem_busy--;
+    return ts;
+}
+
+static ft_tstate *attach(void)
 {
     ft_tstate *ts = calloc(1, sizeof *ts);
 
@@ -228,7 +248,19 @@ ft_tstate *ft_tstate_attach(void)
     return ts;
 }
 
+static int make_room(ft_tstate *ts);
+
 int ft_tstate_make_room(ft_tstate *ts)
+{
+    int rc;
+
+    ft_mem_busy++;
+    rc = make_room(ts);
+    ft_mem_busy--;
+    return rc;
+}
+
+static int make_room(ft_tstate *ts)
 {
     if (ts->base) {
         if (ts->name_tries > 0) {
@@ -248,10 +280,16 @@ int ft_tstate_make_room(ft_tstate *ts)
 
 int ft_tstate_put_record(ft_tstate *ts, const uint8_t *rec, size_t n)
 {
-    if (ts->base && n > ts->buf.cap - ts->buf.len)
-        flush(ts, 1, 1);
-    if (!ts->base && alloc_buffer(ts))
-        return -1;
+    if (!ts->base || n > ts->buf.cap - ts->buf.len) {
+        int failed;
+        ft_mem_busy++;
+        if (ts->base)
+            flush(ts, 1, 1);
+        failed = !ts->base && alloc_buffer(ts);
+        ft_mem_busy--;
+        if (failed)
+            return -1;
+    }
     if (n > ts->buf.cap - ts->buf.len)
         return -1;
     memcpy(ts->buf.ptr + ts->buf.len, rec, n);
@@ -263,9 +301,11 @@ int ft_tstate_put_record(ft_tstate *ts, const uint8_t *rec, size_t n)
 
 void ft_tstate_flush_all(void)
 {
+    ft_mem_busy++;
     for (ft_tstate *ts = registry; ts; ts = ts->next)
         flush(ts, 1, 1);
     ft_writer_flush_defs();
+    ft_mem_busy--;
 }
 
 void ft_tstate_free_all(void)

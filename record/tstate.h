@@ -35,6 +35,7 @@ typedef struct ft_tstate {
     uint64_t last_ns;           /* time of the previous event: the next event's dt base */
     uint64_t t0;                /* the current chunk's t0 */
     uint64_t nevents;           /* events in the current chunk */
+    uint64_t nmem;              /* memory records in it (memory.h) */
     uint8_t *base;              /* NULL when the thread has no buffer */
     uint64_t tid;               /* gettid() */
     unsigned long ident;        /* threading.get_ident(), to look the thread's name up */
@@ -57,6 +58,11 @@ typedef struct ft_tls_slot {
 } ft_tls_slot;
 
 extern __thread ft_tls_slot ft_tls __attribute__((tls_model("initial-exec")));
+
+/* Nonzero while this thread runs a slow path of the recorder (a chunk written, a buffer
+ * allocated, a function interned): the allocations made meanwhile are the recorder's own,
+ * which memory tracing (memory.h) must neither record nor re-enter the buffer for. */
+extern __thread int ft_mem_busy __attribute__((tls_model("initial-exec")));
 
 /* Slow paths. attach: create the calling thread's state (NULL when out of memory).
  * make_room: give ts room for one event, writing a full chunk or allocating the buffer;

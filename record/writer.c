@@ -75,6 +75,7 @@ typedef struct job {
     int state;              /* JOB_RAW, JOB_PACKING or JOB_READY */
     ft_buf frames;          /* JOB_READY: its compressed frames, ready for one write() */
     int err;                /* JOB_READY: nonzero when compressing failed (errno value) */
+    uint64_t nmem;          /* memory records among them (not events) */
 } job;
 
 /* Who compresses a queued job: the consumer (RAW), or the producer that queued it, which
@@ -285,6 +286,7 @@ static void finish_job_unlocked(job *j, int err, const char *what)
         w.stats.functions += j->defs_count;
         if (j->base) {
             w.stats.events += j->nevents;
+            w.stats.memory_records += j->nmem;
             w.stats.chunks++;
         }
     }
@@ -568,8 +570,8 @@ out:
 }
 
 uint8_t *ft_writer_put_chunk(uint8_t *base, size_t size, size_t head, size_t len,
-                             uint64_t nevents, uint64_t tid, uint64_t seq, uint64_t t0,
-                             const char *name, size_t name_len, int want_buffer)
+                             uint64_t nevents, uint64_t nmem, uint64_t tid, uint64_t seq,
+                             uint64_t t0, const char *name, size_t name_len, int want_buffer)
 {
     uint8_t *next = NULL;
     size_t n;
@@ -594,6 +596,7 @@ uint8_t *ft_writer_put_chunk(uint8_t *base, size_t size, size_t head, size_t len
     j->start = base + head - n;
     j->n = n + len;
     j->nevents = nevents;
+    j->nmem = nmem;
     submit_unlocked(j);
     if (want_buffer)
         next = take_spare_unlocked(size);
@@ -642,6 +645,7 @@ static int trailer_frame_unlocked(uint64_t end_ns, const ft_trailer *how, ft_buf
     t.chunks = w.stats.chunks;
     t.dropped_events = w.stats.dropped_events;
     t.functions = w.stats.functions;
+    t.memory_records = w.stats.memory_records;
     ft_buf_init(&rec);
     if (ft_trace_put_trailer(&rec, &t) == 0 &&
         ft_frame_compress(w.cctx, w.level, rec.ptr, rec.len, frame) == 0)

@@ -31,6 +31,7 @@ typedef struct ft_writer_stats {
     uint64_t chunks;          /* chunks written */
     uint64_t dropped_events;  /* events recorded but not written */
     uint64_t functions;       /* FUNC records written */
+    uint64_t memory_records;  /* ALLOC and FREE records in written chunks (1.3) */
     int failed;               /* a write failed (the message was printed) */
 } ft_writer_stats;
 
@@ -47,7 +48,8 @@ void ft_writer_add_func(uint64_t fid, int kind, const char *name, size_t name_le
                         const char *file, size_t file_len, uint64_t line);
 
 /* Hand over one chunk of thread tid. base (malloc'd, size bytes) holds `head` bytes of free
- * space followed by `len` bytes of encoded events (nevents of them). The CHUNK record is
+ * space followed by `len` bytes of encoded records (nevents events, nmem memory records
+ * among them, counted apart for the trailer). The CHUNK record is
  * encoded into the free space right before the events so that the block is compressed from
  * one contiguous range without copying the events. head must be at least FT_CHUNK_RECORD_MAX
  * plus the name's length. The pending definitions go with the chunk and reach the file first,
@@ -59,8 +61,8 @@ void ft_writer_add_func(uint64_t fid, int kind, const char *name, size_t name_le
  * one); when nothing could be queued (the writer is closed or failed) that is base itself,
  * its events counted as dropped. Waits while the queue is full. */
 uint8_t *ft_writer_put_chunk(uint8_t *base, size_t size, size_t head, size_t len,
-                             uint64_t nevents, uint64_t tid, uint64_t seq, uint64_t t0,
-                             const char *name, size_t name_len, int want_buffer);
+                             uint64_t nevents, uint64_t nmem, uint64_t tid, uint64_t seq,
+                             uint64_t t0, const char *name, size_t name_len, int want_buffer);
 
 /* Count events that were recorded but could not be buffered (no memory). */
 void ft_writer_drop(uint64_t nevents);

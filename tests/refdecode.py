@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference decoder for functiontrace raw trace files, format version 1 (any minor: 1.0-1.2).
+"""Reference decoder for functiontrace raw trace files, format version 1 (any minor: 1.0-1.3).
 
 Written from FORMAT.md alone, for readability rather than speed: it is the yardstick the C
 reader (format/, build/ftdump) is compared with. Needs only the standard library and the
@@ -9,7 +9,9 @@ Debian package python3-zstandard; msgpack is decoded by hand below.
                          "functions": {fid: {"kind", "name", "module", "file", "line"}},
                          "threads": {tid: {"names": [...], "events": [(t_ns, type, fid)],
                                            "markers": [{"start", "end", "kind", "name",
-                                                        "fields"}]}},
+                                                        "fields"}],
+                                           "memory": [(t_ns, "ALLOC", address, size) or
+                                                      (t_ns, "FREE", address, None)]}},
                          "errors": [(offset, reason), ...]}
         The optional keys of 1.1 (format_minor, start_reason; end_reason, exit_status,
         signal, process_label) are in the dicts only when the file has them: use
@@ -30,7 +32,8 @@ Policy where FORMAT.md leaves room (build/ftdump follows the same rules):
   kept (the first definition is the one in `functions`);
 - absolute times wrap modulo 2**64, as unsigned 64-bit arithmetic does;
 - msgpack bin is accepted where a str is expected;
-- a marker's time is the last event's (or t0) plus its dt, modulo 2**64 like event times;
+- a marker's or memory record's time is the last event's (or t0) plus its dt, modulo 2**64
+  like event times;
   marker fields whose value has a type FORMAT.md does not list are left out of the dump.
 """
 
@@ -48,6 +51,7 @@ MAX_DEPTH = 64
 HEADER, CHUNK, FUNC, TRAILER = 1, 2, 3, 4
 EVENTS = {16: "CALL", 17: "RETURN", 18: "UNWIND", 19: "YIELD", 20: "RESUME"}
 MARKER, INTERVAL = 64, 65     # 1.2 (FORMAT.md §4.6)
+ALLOC, FREE = 66, 67          # 1.3 (FORMAT.md §4.7)
 
 # (key, kind) in FORMAT.md §4.1 order; the dump prints them in this order.
 HEADER_KEYS = [
@@ -61,7 +65,7 @@ TRAILER_KEYS = ["end_ns", "events", "chunks", "dropped_events", "functions"]
 # Optional keys of 1.1 (FORMAT.md §4.1, §4.5), in the order the dump prints them.
 HEADER_OPTIONAL_KEYS = [("format_minor", "uint"), ("start_reason", "str")]
 TRAILER_OPTIONAL_KEYS = [("end_reason", "str"), ("exit_status", "int"), ("signal", "uint"),
-                         ("process_label", "str")]
+                         ("process_label", "str"), ("memory_records", "uint")]
 
 
 class Corrupt(Exception):
@@ -192,6 +196,8 @@ def is_fields(v):
 
 FIELDS[MARKER] = [is_uint, is_str, is_str, is_fields]
 FIELDS[INTERVAL] = [is_uint, is_uint, is_str, is_str, is_fields]
+FIELDS[ALLOC] = [is_uint, is_uint, is_uint]
+FIELDS[FREE] = [is_uint, is_uint]
 
 
 def read_record(rd):
@@ -486,6 +492,14 @@ def decode_block(block, offset, res, defined):
             kind, name, pairs = rest[:3]
             end = (chunk["time"] + dt) % (1 << 64)
             chunk["markers"].append((end, dur, kind, name, pairs))
+        elif rtype in (ALLOC, FREE):
+            if chunk is None:
+                raise Corrupt("record at %d: memory record outside a chunk" % at)
+            # Off the dt chain, like a marker (FORMAT.md §4.7). Kept among the markers, in
+            # record order, as the dump prints them.
+            t = (chunk["time"] + fields[0]) % (1 << 64)
+            chunk["markers"].append(("ALLOC", t, fields[1], fields[2]) if rtype == ALLOC
+                                    else ("FREE", t, fields[1], None))
         else:
             continue            # unknown type: skipped, does not count as "known"
         seen_known = True
@@ -517,10 +531,15 @@ def read_trace(path):
         functions.setdefault(fid, {"kind": kind, "name": text(name), "module": text(module),
                                    "file": text(file), "line": line})
     threads = {tid: {"names": [text(n) for n in names], "events": events,
-                     "markers": [marker_dict(m) for m in markers]}
+                     "markers": [marker_dict(m) for m in markers if not is_memory(m)],
+                     "memory": [(m[1], m[0], m[2], m[3]) for m in markers if is_memory(m)]}
                for tid, (names, events, markers) in threads_of(raw["chunks"]).items()}
     return {"header": header, "trailer": trailer, "functions": functions,
             "threads": threads, "errors": raw["errors"]}
+
+
+def is_memory(m):
+    return m[0] in ("ALLOC", "FREE")
 
 
 def field_value(v):
@@ -574,7 +593,13 @@ def dump_field_value(v):
 
 def dump_marker(tid, m):
     """`marker <tid> <end ns> <duration ns> "<kind>" "<name>"` then `"<key>"=<value>` per
-    field of a known type, in record order (floats as the hex bits of a double)."""
+    field of a known type, in record order (floats as the hex bits of a double); for a
+    memory record `alloc <tid> <ns> <address> <size>` or `free <tid> <ns> <address>`."""
+    if is_memory(m):
+        what, t, addr, size = m
+        if what == "ALLOC":
+            return "alloc %d %d %d %d" % (tid, t, addr, size)
+        return "free %d %d %d" % (tid, t, addr)
     end, dur, kind, name, pairs = m
     words = ["marker %d %d %d %s %s" % (tid, end, dur, quote(kind), quote(name))]
     words += ["%s=%s" % (quote(k), dump_field_value(v)) for k, v in pairs if known_value(v)]
@@ -608,7 +633,8 @@ def dump_lines(path):
     if t:
         words = ["%s %d" % (k, t[k]) for k in TRAILER_KEYS]
         words += ["%s %s" % (k, quote(t[k]) if kind == "str" else t[k])
-                  for k, kind in TRAILER_OPTIONAL_KEYS if k in t]
+                  for k, kind in TRAILER_OPTIONAL_KEYS
+                  if k in t and not (k == "memory_records" and t[k] == 0)]
         lines.append("trailer " + " ".join(words))
     else:
         lines.append("trailer none")

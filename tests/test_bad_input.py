@@ -286,8 +286,8 @@ def test_header_of_another_major_version(tmp_path):
 
 def test_future_minor_version_is_read_cleanly(tmp_path):
     """1.7: unknown header and trailer keys, extra fields on every record, unknown record
-    types (66-127, 64 and 65 being 1.2's markers, and others): FORMAT.md says a 1.x decoder
-    reads it all, so no problem."""
+    types (68-127, 64-67 being 1.2's markers and 1.3's memory records, and others):
+    FORMAT.md says a 1.x decoder reads it all, so no problem."""
     d = run_dir(tmp_path)
     t = tb.Trace(tb.header(100, format_minor=7, future_key={"nested": [1, 2, {"x": None}]},
                            start_reason="run"))
@@ -296,7 +296,7 @@ def test_future_minor_version_is_read_cleanly(tmp_path):
             [70, "optional record of 1.7"], [127, {"a": 1}])
     t.block([tb.CHUNK, 1, 0, tb.MONO0 + 10, "MainThread", "extra field"],
             [tb.CALL, 0, 0, 99], [100, b"\x01\x02"], [tb.CALL, 1000, 1],
-            [tb.RETURN, 1000, 1, "x", "y"], [66], [tb.RETURN, 1000, 0])
+            [tb.RETURN, 1000, 1, "x", "y"], [99], [tb.RETURN, 1000, 0])
     t.trailer(future_trailer_key="z", end_reason="exit", exit_status=0)
     path = t.write(d / "100.ftrace")
     res = convert(d, tmp_path / "p.json")

@@ -9,7 +9,7 @@ directory, one file per process:
     the run directory (absolute).
 ``FUNCTIONTRACE_OPTIONS``
     the recording options of every process of the run, ``key=value`` pairs separated by
-    commas: ``mode=all|python``, ``max_depth=N`` and ``include=PATTERN`` /
+    commas: ``mode=all|python``, ``max_depth=N``, ``memory=1`` and ``include=PATTERN`` /
     ``exclude=PATTERN``, repeated for each pattern (``%`` and ``,`` in a pattern are
     written ``%25`` and ``%2C``). Unknown keys are ignored.
 ``PYTHONPATH``
@@ -100,7 +100,7 @@ class _State:
         self.root_pid = None     # the recorded command's pid: it alone prints at exit
         self.quiet = True
         self.hooked = False      # atexit, fork, exec, os._exit and signal hooks installed
-        self.filters = {}        # include, exclude, max_depth: _functiontrace.start's
+        self.filters = {}        # include, exclude, max_depth, memory: _functiontrace.start's
         self.start_cwd = None    # the root's working directory when the run began
         self.depth_offset = 0    # see start()
 
@@ -732,6 +732,8 @@ def _format_options(mode, filters):
         items += ["%s=%s" % (key, _escape(p)) for p in filters.get(key) or ()]
     if filters.get("max_depth"):
         items.append("max_depth=%d" % filters["max_depth"])
+    if filters.get("memory"):
+        items.append("memory=1")
     return ",".join(items)
 
 
@@ -751,6 +753,8 @@ def _filters_of(opts):
         filters["max_depth"] = max(0, int(opts.get("max_depth", ["0"])[-1]))
     except ValueError:
         pass
+    if opts.get("memory", ["0"])[-1] == "1":
+        filters["memory"] = True
     return filters
 
 

@@ -8,6 +8,7 @@ everything after it belongs to the program. Options:
     --include PATTERN      record only functions of matching modules or files (repeatable)
     --exclude PATTERN      do not record functions of matching modules or files (repeatable)
     --max-depth N          do not record calls deeper than N
+    --memory               also record allocations and frees of Python's allocators
     -q, --quiet            print nothing, not even where the trace went
 
 A PATTERN with a ``/`` is a glob of source file paths (``*/site-packages/*``), any other a
@@ -172,8 +173,10 @@ def _parser():
     p.add_argument("--max-depth", type=_max_depth, default=0, metavar="N",
                    help="do not record calls more than N deep (counted from the program's "
                         "first frame, per thread)")
-    # Memory tracing is not implemented: accepted only to say so clearly.
-    p.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--memory", action="store_true",
+                   help="also record every allocation and free of Python's object and "
+                        "memory allocators, for the profiler's native allocation views "
+                        "(costs time: see the README)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="do not print where the trace was written")
     p.add_argument("--version", action="version", version="functiontrace " + __version__)
@@ -184,9 +187,6 @@ def _parse(argv):
     ours, target = _split(argv)
     p = _parser()
     opts = p.parse_args(ours)
-    if opts.memory:
-        p.error("--memory is not supported yet: this version of functiontrace records calls "
-                "only; record without --memory")
     if target is None:
         p.error("nothing to record: give a script (app.py), -m module or -c code after the "
                 "options")
@@ -199,7 +199,7 @@ def _parse(argv):
 
 def _filters(opts):
     return {"include": list(opts.include), "exclude": list(opts.exclude),
-            "max_depth": opts.max_depth}
+            "max_depth": opts.max_depth, "memory": opts.memory}
 
 
 # ---- the trace file ----
@@ -244,15 +244,15 @@ class Recording:
 
     The arguments are the command line's options: output_dir (-o), mode ("all" or
     "python"), include and exclude (lists of patterns, or one pattern), max_depth (0 for
-    no limit; depth 1 is the calls made at the level of the start() call) and quiet (no
-    line on stderr at stop()). Every thread of the process is recorded while it runs, and
+    no limit; depth 1 is the calls made at the level of the start() call), memory (also
+    record allocations and frees, as --memory) and quiet (no line on stderr at stop()). Every thread of the process is recorded while it runs, and
     so is every Python process started meanwhile (as by the command line). One recording at
     a time per process: start() raises RuntimeError while another runs, including under
     ``python -m functiontrace.record``. A Recording can be started again after stop(): each
     start() makes a new run directory."""
 
     def __init__(self, output_dir=DEFAULT_OUTPUT, mode="all", include=(), exclude=(),
-                 max_depth=0, quiet=False):
+                 max_depth=0, quiet=False, memory=False):
         if mode not in ("all", "python"):
             raise ValueError("functiontrace: mode must be 'all' or 'python', not %r" % (mode,))
         if not isinstance(max_depth, int) or max_depth < 0:
@@ -262,7 +262,7 @@ class Recording:
         self.mode = mode
         self.filters = {"include": _pattern_list(include, "include"),
                         "exclude": _pattern_list(exclude, "exclude"),
-                        "max_depth": max_depth}
+                        "max_depth": max_depth, "memory": bool(memory)}
         self.quiet = quiet
         self.run_dir = None
         self.path = None

@@ -21,6 +21,8 @@ workload in a fresh process, N times, and reports medians:
                       compressed and written by a thread of the recorder's own)
   ft-all-inline,      the same with FUNCTIONTRACE_WRITER=inline: each chunk compressed by the
   ft-python-inline    thread that filled it (the default on one CPU)
+  ft-memory           --mode all --memory: every call and every allocation and free of
+                      Python's allocators (needs a recorder whose --help offers --memory)
   ft-python-prof      only when asked for (--config): --mode python as it was before the
                       frame evaluator: on the interpreter's profiling backend (setprofile
                       up to 3.11, sys.monitoring 3.12+; FUNCTIONTRACE_BACKEND) and with
@@ -93,6 +95,7 @@ CONFIGS = [
     {"name": "ft-python", "needs": "ft-mode-python"},
     {"name": "ft-all-inline", "needs": "ft-mode-all"},
     {"name": "ft-python-inline", "needs": "ft-mode-python"},
+    {"name": "ft-memory", "needs": "ft-memory"},
     {"name": "ft-python-prof", "needs": "ft-mode-python", "default": False},
     {"name": "ft-python-exact", "needs": "ft-mode-python", "default": False},
     {"name": "ft-all-exact", "needs": "ft-mode-all", "default": False},
@@ -101,7 +104,7 @@ CONFIG_NAMES = [c["name"] for c in CONFIGS]
 DEFAULT_CONFIGS = [c["name"] for c in CONFIGS if c.get("default", True)]
 # The recorder's mode of each functiontrace configuration.
 FT_MODES = {"ft-all": "all", "ft-python": "python", "ft-all-inline": "all",
-            "ft-python-inline": "python", "ft-python-prof": "python",
+            "ft-python-inline": "python", "ft-memory": "all", "ft-python-prof": "python",
             "ft-python-exact": "python", "ft-all-exact": "all"}
 FLOOR_MODES = {"floor-setprofile": "setprofile", "floor-mon-all": "monitoring-all",
                "floor-mon-python": "monitoring-python", "floor-evalframe": "evalframe"}
@@ -111,7 +114,7 @@ SHORT = {"untraced": "untraced", "cProfile": "cProfile", "floor-setprofile": "fl
          "floor-mon-all": "floor-mon", "floor-mon-python": "floor-monpy",
          "floor-evalframe": "floor-ef", "ft-all": "ft-all", "ft-python": "ft-python",
          "ft-all-inline": "ft-all-inl", "ft-python-inline": "ft-py-inl",
-         "ft-python-prof": "ft-py-prof", "ft-python-exact": "ft-py-exact",
+         "ft-memory": "ft-mem", "ft-python-prof": "ft-py-prof", "ft-python-exact": "ft-py-exact",
          "ft-all-exact": "ft-all-exact"}
 
 # --quick: enough to see that everything runs and roughly where it stands.
@@ -190,6 +193,10 @@ class Bench:
                     offers.add("ft-mode-" + mode)
                 else:
                     skipped["ft-mode-" + mode] = "the recorder has no --mode %s" % mode
+            if "all" in modes and self.recorder_help(python, env).count("--memory"):
+                offers.add("ft-memory")
+            else:
+                skipped["ft-memory"] = "the recorder has no --memory"
         info["configs"] = []
         info["skipped"] = {}
         for c in CONFIGS:
@@ -200,6 +207,11 @@ class Bench:
             else:
                 info["skipped"][c["name"]] = skipped[c["needs"]]
         return info
+
+    @staticmethod
+    def recorder_help(python, env):
+        return subprocess.run([python, "-m", "functiontrace.record", "--help"], env=env,
+                              capture_output=True, text=True).stdout
 
     @staticmethod
     def recorder_modes(python, env):
@@ -225,6 +237,8 @@ class Bench:
             return [p, FLOOR_RUN, FLOOR_MODES[config], script]
         mode = FT_MODES[config]
         flags = self.recorder_flags[py["path"]][mode]
+        if config == "ft-memory":
+            flags = flags + ["--memory"]
         return [p, "-m", "functiontrace.record", "-o", trace_dir, "-q"] + flags + [script]
 
     @staticmethod
@@ -282,7 +296,7 @@ class Bench:
         if not files:
             self.fail("%s: no .ftrace file in %s" % (what, trace_dir))
             return False
-        events = dropped = 0
+        events = dropped = memory = 0
         for path in files:
             trailer = self.read_trailer(path)
             if trailer is None:
@@ -290,7 +304,9 @@ class Bench:
                 return False
             events += trailer["events"]
             dropped += trailer.get("dropped_events", 0)
+            memory += trailer.get("memory_records", 0)
         sample["events"] = events
+        sample["memory_records"] = memory
         # A recorder that drops events looks cheaper than it is: keep the count beside.
         sample["dropped_events"] = dropped
         sample["trace_bytes"] = sum(os.path.getsize(p) for p in files)
@@ -445,6 +461,7 @@ class Bench:
                     cell["events"] = int(median([s["events"] for s in ss]))
                     cell["trace_bytes"] = int(median([s["trace_bytes"] for s in ss]))
                     cell["dropped_events"] = max(s.get("dropped_events", 0) for s in ss)
+                    cell["memory_records"] = int(median([s.get("memory_records", 0) for s in ss]))
                     if cell["events"] and pairs:
                         cell["bytes_per_event"] = cell["trace_bytes"] / cell["events"]
                         cell["overhead_ns_per_event"] = median(
@@ -466,6 +483,18 @@ class Bench:
             if cells:
                 out["geomean"][config + " bytes/event"] = \
                     sum(c["trace_bytes"] for c in cells) / max(1, sum(c["events"] for c in cells))
+        # A memory record's bytes on disk: what ft-memory's trace holds beyond ft-all's (the
+        # same calls), over its memory records, on the workloads that have both.
+        pairs = [(row["ft-memory"], row["ft-all"]) for row in out["workloads"].values()
+                 if row.get("ft-memory", {}).get("memory_records")
+                 and "events" in row.get("ft-all", {})]
+        if pairs:
+            for m, a in pairs:
+                m["bytes_per_memory_record"] = \
+                    (m["trace_bytes"] - a["trace_bytes"]) / m["memory_records"]
+            out["geomean"]["ft-memory bytes/memory record"] = \
+                sum(m["trace_bytes"] - a["trace_bytes"] for m, a in pairs) / \
+                sum(m["memory_records"] for m, _ in pairs)
         return out
 
     def measure_convert(self):
@@ -706,6 +735,14 @@ def report(res):
                 key = c + " bytes/event"
                 if key in r["geomean"]:
                     out.append("  %s: %.2f bytes/event over all workloads" % (c, r["geomean"][key]))
+            mem = [(w, row["ft-memory"]) for w, row in r["workloads"].items()
+                   if "bytes_per_memory_record" in row.get("ft-memory", {})]
+            for w, cell in mem:
+                out.append("  ft-memory %s: %.2fM memory records, %.2f bytes each on disk"
+                           % (w, cell["memory_records"] / 1e6, cell["bytes_per_memory_record"]))
+            if "ft-memory bytes/memory record" in r["geomean"]:
+                out.append("  ft-memory: %.2f bytes per memory record over all workloads"
+                           % r["geomean"]["ft-memory bytes/memory record"])
             for w, row in r["workloads"].items():
                 for c in ft:
                     if row.get(c, {}).get("dropped_events"):
@@ -757,9 +794,12 @@ def targets(py, r):
         lines.append("ft-python-prof (python mode as before the frame evaluator: %s, "
                      "clock_gettime) = %.2f× untraced" % (py.get("ft_backend", "?"),
                                                          g["ft-python-prof"]))
+    if "ft-memory" in g:
+        extra = "; %.2f× ft-all" % (g["ft-memory"] / g["ft-all"]) if "ft-all" in g else ""
+        lines.append("ft-memory = %.2f× untraced (no target)%s" % (g["ft-memory"], extra))
     for c in FT_MODES:
         key = c + " bytes/event"
-        if key in g:
+        if key in g and c != "ft-memory":     # its memory records are not events
             lines.append("%s: %.2f bytes/event (target ≤ 2)" % (c, g[key]))
     return ["targets (information only):"] + ["  " + l for l in lines] if lines else []
 

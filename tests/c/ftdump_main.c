@@ -18,9 +18,12 @@
  *                                         values: "<s>", N, true, false, nil, or fHHHH (the
  *                                         16 hex digits of a double's bits); values of
  *                                         other types are left out
+ *   alloc <tid> <time ns> <address> <size>   memory records (1.3), among the markers in
+ *   free <tid> <time ns> <address>           record order
  *   trailer end_ns N events N chunks N dropped_events N functions N   (or "trailer none"),
  *           then, on the same line and each only when present (1.1):
- *           ` end_reason "<s>"`, ` exit_status N`, ` signal N`, ` process_label "<s>"`
+ *           ` end_reason "<s>"`, ` exit_status N`, ` signal N`, ` process_label "<s>"`,
+ *           ` memory_records N` (1.3)
  *   errors <count>
  *
  * A quoted string shows printable ASCII as is and every other byte, '"' and '\' as \xHH.
@@ -358,6 +361,22 @@ static void data_frame(dump *d, const ft_frame *fm)
             }
             add_marker(d, c, now, &rec);    /* not part of the dt chain (FORMAT.md §4.6) */
             break;
+        case FT_REC_ALLOC: case FT_REC_FREE: {
+            size_t before = d->mtext.len;
+            if (!c) {
+                error(d, fm->offset, "record at %zu: memory record outside a chunk", at);
+                return;
+            }
+            /* Off the dt chain too (FORMAT.md §4.7). */
+            if (rec.type == FT_REC_ALLOC)
+                mprintf(d, "alloc %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", c->tid,
+                        now + rec.u.mem.dt, rec.u.mem.addr, rec.u.mem.size);
+            else
+                mprintf(d, "free %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", c->tid,
+                        now + rec.u.mem.dt, rec.u.mem.addr);
+            c->mk_len += d->mtext.len - before;
+            break;
+        }
         default:    /* an event */
             if (!c) {
                 error(d, fm->offset, "record at %zu: event outside a chunk", at);
@@ -482,6 +501,8 @@ out:
             printf(" process_label ");
             put_cquoted(t->process_label);
         }
+        if (t->memory_records)
+            printf(" memory_records %" PRIu64, t->memory_records);
         putchar('\n');
     } else {
         printf("trailer none\n");

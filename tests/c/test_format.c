@@ -546,6 +546,7 @@ static void test_optional_keys(void)
             {"signal", 1, FT_ECORRUPT}, {"signal", 2, FT_OK},
             {"process_label", 1, FT_ECORRUPT}, {"process_label", 0, FT_OK},
             {"next_minor_key", 0, FT_OK},
+            {"memory_records", 0, FT_ECORRUPT}, {"memory_records", 2, FT_OK},
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             ft_trailer base = {1, 2, 3, 4, 5};
@@ -572,7 +573,8 @@ static void test_optional_keys(void)
                 CHECK(i != 6 || (dt.has_signal && dt.signal == 7));
                 CHECK(i != 8 || streq(dt.process_label, "s"));
                 CHECK(i != 9 || (!dt.end_reason && !dt.has_exit_status && !dt.has_signal &&
-                                 !dt.process_label));
+                                 !dt.process_label && !dt.memory_records));
+                CHECK(i != 11 || dt.memory_records == 7);
             } else {
                 CHECK(r.p == r.start && dt.end_reason == NULL && dt.process_label == NULL);
             }
@@ -732,6 +734,59 @@ static void test_records(void)
         CHECK(r.p == (last ? last : r.start));
     }
     ft_buf_fini(&b);
+}
+
+/* ALLOC and FREE (FORMAT.md §4.7): every width of every field, extra fields skipped,
+ * too few fields refused, a cut record ETRUNC. */
+static void test_memory_records(void)
+{
+    static const uint64_t vals[] = { 0, 127, 128, 255, 65535, 65536, UINT32_MAX,
+                                     (uint64_t)UINT32_MAX + 1, 0x7f12345678f0ull, UINT64_MAX };
+    const size_t n = sizeof vals / sizeof vals[0];
+    ft_buf b;
+    ft_mp_reader r;
+    ft_record rec;
+
+    ft_buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(ft_buf_reserve(&b, 2 * FT_MEM_MAX) == FT_OK);
+        ft_trace_put_alloc(&b, vals[i], vals[(i + 3) % n], vals[(i + 7) % n]);
+        ft_trace_put_free(&b, vals[(i + 1) % n], vals[i]);
+    }
+    ft_mp_reader_init(&r, b.ptr, b.len);
+    for (size_t i = 0; i < n; i++) {
+        CHECK_ST(ft_trace_next(&r, &rec), FT_OK);
+        CHECK(rec.type == FT_REC_ALLOC && rec.u.mem.dt == vals[i] &&
+              rec.u.mem.addr == vals[(i + 3) % n] && rec.u.mem.size == vals[(i + 7) % n]);
+        CHECK_ST(ft_trace_next(&r, &rec), FT_OK);
+        CHECK(rec.type == FT_REC_FREE && rec.u.mem.dt == vals[(i + 1) % n] &&
+              rec.u.mem.addr == vals[i] && rec.u.mem.size == 0);
+    }
+    CHECK_ST(ft_trace_next(&r, &rec), FT_END);
+    /* A cut ALLOC: whole records before it, ETRUNC at its start. */
+    ft_mp_reader_init(&r, b.ptr, b.len - 1);
+    while (ft_trace_next(&r, &rec) == FT_OK)
+        ;
+    CHECK(r.p < r.end);
+    ft_buf_fini(&b);
+
+    {
+        /* [66, 5, 4096, 16, "later field"], [67, 1, 4096, 9], [66, 1, 2], [67, 1] */
+        static const uint8_t extra[] = { 0x95, 66, 5, 0xcd, 0x10, 0x00, 16, 0xa1, 'x',
+                                         0x94, 67, 1, 0xcd, 0x10, 0x00, 9 };
+        static const uint8_t short_alloc[] = { 0x93, 66, 1, 2 };
+        static const uint8_t short_free[] = { 0x92, 67, 1 };
+        ft_mp_reader_init(&r, extra, sizeof extra);
+        CHECK_ST(ft_trace_next(&r, &rec), FT_OK);
+        CHECK(rec.type == FT_REC_ALLOC && rec.u.mem.addr == 4096 && rec.u.mem.size == 16);
+        CHECK_ST(ft_trace_next(&r, &rec), FT_OK);
+        CHECK(rec.type == FT_REC_FREE && rec.u.mem.addr == 4096);
+        CHECK_ST(ft_trace_next(&r, &rec), FT_END);
+        ft_mp_reader_init(&r, short_alloc, sizeof short_alloc);
+        CHECK_ST(ft_trace_next(&r, &rec), FT_ECORRUPT);
+        ft_mp_reader_init(&r, short_free, sizeof short_free);
+        CHECK_ST(ft_trace_next(&r, &rec), FT_ECORRUPT);
+    }
 }
 
 /* MARKER and INTERVAL (FORMAT.md §4.6): our encoder, our decoder, and msgpack-c. */
@@ -1466,6 +1521,7 @@ int main(int argc, char **argv)
     test_records();
     test_record_errors();
     test_markers();
+    test_memory_records();
     test_file_signature(tmpdir);
     test_file_roundtrip(tmpdir);
     test_file_damage();
