@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "exctrack.h"
 #include "ft_trace.h"
 #include "pyhelp.h"
 #include "tstate.h"
@@ -137,18 +138,21 @@ static int encode(int type, uint64_t dt, uint64_t dur, PyObject *kind, PyObject 
     return st ? -1 : 0;
 }
 
-/* Record a marker ending now (an instant when start is 0). Never raises for the trace's
- * sake: a marker that cannot be recorded is dropped. */
-static void record(int type, PyObject *kind, PyObject *name, uint64_t start, PyObject *fields)
+/* Record a marker ending at time at, or now when at is 0 (an instant when start is 0).
+ * Never raises for the trace's sake: a marker that cannot be recorded is dropped, and so is
+ * one made while the recorder runs Python code of its own in this thread (a muted thread:
+ * a print in an exception's __str__ is not the program's). */
+static void record_at(int type, PyObject *kind, PyObject *name, uint64_t start,
+                      PyObject *fields, uint64_t at)
 {
     ft_exc_state exc;
     ft_tstate *ts;
     uint64_t now;
 
     ts = ft_tstate_current();
-    if (!ts)
+    if (!ts || ts->muted)
         return;
-    now = ft_clock_fast();
+    now = at ? at : ft_clock_fast();
     if (now < ts->last_ns)      /* re-anchored clock: never before the last event */
         now = ts->last_ns;
     ft_exc_save(&exc);
@@ -156,6 +160,11 @@ static void record(int type, PyObject *kind, PyObject *name, uint64_t start, PyO
                fields) == 0)
         ft_tstate_put_record(ts, scratch.ptr, scratch.len);
     ft_exc_restore(&exc);
+}
+
+static void record(int type, PyObject *kind, PyObject *name, uint64_t start, PyObject *fields)
+{
+    record_at(type, kind, name, start, fields, 0);
 }
 
 static int check_args(PyObject *kind, PyObject *name, PyObject *fields)
@@ -473,33 +482,70 @@ static PyObject *frame_where(void)
 #endif
 }
 
-static void exception_marker(PyObject *event, PyObject *exc)
+int ft_markers_describe(PyObject *exc, PyObject **name, PyObject **qual, PyObject **msg)
 {
-    ft_exc_state saved;
     PyObject *type = (PyObject *)Py_TYPE(exc);
-    PyObject *name, *qual, *msg, *where, *fields = NULL;
 
-    ft_exc_save(&saved);
-    name = PyObject_GetAttrString(type, "__name__");
-    qual = PyObject_GetAttrString(type, "__qualname__");
-    msg = PyObject_Str(exc);
-    if (!msg) {
+    *name = PyObject_GetAttrString(type, "__name__");
+    *qual = PyObject_GetAttrString(type, "__qualname__");
+    *msg = PyObject_Str(exc);
+    if (!*msg) {
         PyErr_Clear();
-        msg = PyUnicode_FromString("<unprintable>");
+        *msg = PyUnicode_FromString("<unprintable>");
     }
-    where = frame_where();
-    if (name && qual && msg && where && PyUnicode_Check(name))
-        fields = PyDict_New();
+    PyErr_Clear();
+    if (*name && *qual && *msg && PyUnicode_Check(*name))
+        return 0;
+    Py_CLEAR(*name);
+    Py_CLEAR(*qual);
+    Py_CLEAR(*msg);
+    return -1;
+}
+
+static void put_exception(PyObject *event, PyObject *name, PyObject *qual, PyObject *msg,
+                          PyObject *where, uint64_t at)
+{
+    PyObject *fields = PyDict_New();
+
     if (fields && PyDict_SetItem(fields, s_event, event) == 0 &&
         PyDict_SetItem(fields, s_exception, qual) == 0 &&
         PyDict_SetItem(fields, s_message, msg) == 0 &&
         PyDict_SetItem(fields, s_where, where) == 0)
-        record(FT_REC_MARKER, s_kind_exc, name, 0, fields);
+        record_at(FT_REC_MARKER, s_kind_exc, name, 0, fields, at);
     Py_XDECREF(fields);
+}
+
+void ft_markers_exception(int handled, PyObject *name, PyObject *qual, PyObject *msg,
+                          PyObject *where, uint64_t at)
+{
+    ft_exc_state saved;
+
+    if (!s_kind_exc)
+        return;
+    ft_exc_save(&saved);
+    put_exception(handled ? s_handled : s_raise, name, qual, msg, where, at);
+    ft_exc_restore(&saved);
+}
+
+int ft_markers_skipped_code(PyObject *code)
+{
+    return !s_frozen_importlib || skipped_code(code);
+}
+
+static void exception_marker(PyObject *event, PyObject *exc)
+{
+    ft_exc_state saved;
+    PyObject *name, *qual, *msg, *where;
+
+    ft_exc_save(&saved);
+    where = frame_where();
+    if (where && ft_markers_describe(exc, &name, &qual, &msg) == 0) {
+        put_exception(event, name, qual, msg, where, 0);
+        Py_DECREF(name);
+        Py_DECREF(qual);
+        Py_DECREF(msg);
+    }
     Py_XDECREF(where);
-    Py_XDECREF(msg);
-    Py_XDECREF(qual);
-    Py_XDECREF(name);
     ft_exc_restore(&saved);
 }
 
@@ -552,6 +598,21 @@ static PyObject *exception_hooks(PyObject *m, PyObject *files)
     return res;
 }
 
+/* exception_tracking(skip_files): exception markers from the unwinds the call hooks see,
+ * before 3.12 (exctrack.h), ignoring code of the files in skip_files. */
+static PyObject *exception_tracking(PyObject *m, PyObject *files)
+{
+    if (exc_names())
+        return NULL;
+    Py_XSETREF(skip_files, PyFrozenSet_New(files));
+    if (!skip_files)
+        return NULL;
+#if PY_VERSION_HEX < 0x030C0000
+    ft_exctrack_enabled = 1;
+#endif
+    Py_RETURN_NONE;
+}
+
 static PyObject *now(PyObject *m, PyObject *unused)
 {
     return PyLong_FromUnsignedLongLong(ft_clock_fast());
@@ -571,6 +632,10 @@ PyMethodDef ft_marker_methods[] = {
       "exception_hooks(skip_files)\n--\n\n"
       "(on_raise, on_handled): sys.monitoring callbacks for RAISE and EXCEPTION_HANDLED that "
       "record 'exception' markers (3.12+), ignoring code of the files in skip_files." },
+    { "exception_tracking", exception_tracking, METH_O,
+      "exception_tracking(skip_files)\n--\n\n"
+      "Before 3.12: record 'exception' markers (raise, handled) from the frames the call "
+      "hooks see left by an exception, ignoring code of the files in skip_files." },
     { "now", now, METH_NOARGS,
       "now()\n--\n\nThe trace's clock, in ns (the time base of markers and events)." },
     { NULL, NULL, 0, NULL }

@@ -230,6 +230,8 @@ ft_tstate *ft_tstate_attach(void)
 
 int ft_tstate_make_room(ft_tstate *ts)
 {
+    if (FT_UNLIKELY(ts->muted))
+        return -1;
     if (ts->base) {
         if (ts->name_tries > 0) {
             ts->name_tries--;
@@ -261,6 +263,15 @@ int ft_tstate_put_record(ft_tstate *ts, const uint8_t *rec, size_t n)
     return 0;
 }
 
+void ft_tstate_mute(ft_tstate *ts, int on)
+{
+    ts->muted = on;
+    if (on || !ts->base)
+        ts->limit = 0;      /* no buffer: the next event allocates one (make_room) */
+    else
+        set_limit(ts);
+}
+
 void ft_tstate_flush_all(void)
 {
     for (ft_tstate *ts = registry; ts; ts = ts->next)
@@ -275,6 +286,10 @@ void ft_tstate_free_all(void)
     for (; ts; ts = next) {
         next = ts->next;
         Py_XDECREF(ts->thread);
+        Py_XDECREF(ts->exc_where);
+        Py_XDECREF(ts->exc_name);
+        Py_XDECREF(ts->exc_qual);
+        Py_XDECREF(ts->exc_msg);
         free(ts->base);
         free(ts);
     }

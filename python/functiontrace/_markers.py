@@ -30,9 +30,11 @@ process records):
   tool id of our own (not the profiler's, which the recorder's call hooks use), with C
   callbacks (record/markers.c): where each exception is first raised, and each ``except``
   or ``finally`` block that takes it; not those of the recorder's own files or of the
-  frozen import system. On every version, an exception that reaches the top of a thread
-  (``sys.excepthook``, ``threading.excepthook``). Before 3.12 the call hook reports no
-  exceptions, so raises and handlers are not shown there.
+  frozen import system. Before 3.12, from the frames the call hooks see left by an
+  exception (record/exctrack.h): where it left the first frame, and the frame where it
+  stopped; an exception raised and caught inside one frame leaves none, and is not shown.
+  On every version, an exception that reaches the top of a thread (``sys.excepthook``,
+  ``threading.excepthook``).
 - ``gc``: a ``gc.callbacks`` entry times each collection.
 - ``thread``: ``threading.Thread`` gets markers when a thread starts and ends (in that
   thread) and when it is renamed (in the thread that renames it).
@@ -259,6 +261,10 @@ _TOOL_IDS = (4, 3)
 def _hook_monitoring():
     mon = getattr(sys, "monitoring", None)
     if mon is None:
+        # Before 3.12: from the frames the call hooks see left (record/exctrack.h).
+        tracking = getattr(_ft, "exception_tracking", None)
+        if tracking is not None:
+            tracking(_package_files())
         return
     for tool in _TOOL_IDS:
         if mon.get_tool(tool) == "functiontrace markers":
