@@ -147,13 +147,24 @@ static void mark_handled(ft_tstate *ts, const ft_exc_site *site)
 
 /* ---- the frame evaluator: the exception is pending ---- */
 
+/* A generator or coroutine closed (close(), or dropped while suspended): before 3.12 each
+ * gets GeneratorExit thrown in, where 3.12 simply finishes one that has no handler around
+ * its yield. Not an exception of the program's: it neither starts nor ends a flight. */
+static int closing(const ft_exc_site *site, PyObject *type)
+{
+    return (((PyCodeObject *)site->code)->co_flags &
+            (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) &&
+           PyExceptionClass_Check(type) &&
+           PyErr_GivenExceptionMatches(type, PyExc_GeneratorExit);
+}
+
 static void unwind_pending(ft_tstate *ts, const ft_exc_site *site)
 {
     PyObject *t, *v, *tb, *where;
     int mine, wanted;
 
     PyErr_Fetch(&t, &v, &tb);
-    if (!t)
+    if (!t || closing(site, t))
         goto out;
     if (ft_tls.exc_flying && ts->exc_id == (uintptr_t)v) {
         /* One frame further; describe it once it reaches code that is not skipped. */

@@ -549,6 +549,16 @@ static void exception_marker(PyObject *event, PyObject *exc)
     ft_exc_restore(&saved);
 }
 
+/* GeneratorExit in a generator's or coroutine's own frame: it is being closed (close(), or
+ * dropped while suspended), which is not an exception of the program's; left out on every
+ * version (before 3.12 every close throws it, exctrack.c). */
+static int closing(PyObject *code, PyObject *exc)
+{
+    return (((PyCodeObject *)code)->co_flags &
+            (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) &&
+           PyErr_GivenExceptionMatches(exc, PyExc_GeneratorExit);
+}
+
 /* on_raise(code, offset, exc) */
 static PyObject *on_raise(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -556,7 +566,7 @@ static PyObject *on_raise(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
     int first;
 
     if (!ft_g.active || nargs != 3 || skipped_code(args[0]) ||
-        !PyExceptionInstance_Check(args[2]))
+        !PyExceptionInstance_Check(args[2]) || closing(args[0], args[2]))
         Py_RETURN_NONE;
     tb = PyException_GetTraceback(args[2]);
     first = !tb || !PyTraceBack_Check(tb) || ((PyTracebackObject *)tb)->tb_next == NULL;
@@ -570,7 +580,7 @@ static PyObject *on_raise(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *on_handled(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 {
     if (ft_g.active && nargs == 3 && !skipped_code(args[0]) &&
-        PyExceptionInstance_Check(args[2]))
+        PyExceptionInstance_Check(args[2]) && !closing(args[0], args[2]))
         exception_marker(s_handled, args[2]);
     Py_RETURN_NONE;
 }

@@ -222,3 +222,51 @@ def test_exception_tracking_changes_nothing(rec, mode):
                if m["data"]["exception"] == "ModuleNotFoundError"]
     assert events(missing) == ["handled"], missing
     check_where(missing[0], "<module>", script)
+
+
+def test_closed_generators_are_not_exceptions(rec):
+    """Closing a generator throws GeneratorExit into it (before 3.12 always, on 3.12 when it
+    has a handler around its yield): not an exception of the program's, on any version; an
+    exception a generator raises is one."""
+    script = write(rec.tmp, "gens.py", """
+        def gen():
+            yield 1
+            yield 2
+        def first():
+            for x in gen():
+                return x
+        def guarded():
+            try:
+                yield 1
+            finally:
+                pass
+        def closer():
+            g = guarded()
+            next(g)
+            g.close()
+        def failing():
+            yield 1
+            raise OSError("gen failed")
+        def consume():
+            try:
+                list(failing())
+            except OSError:
+                pass
+        first()
+        closer()
+        print(any(x > 0 for x in [1, 2, 3]))
+        consume()
+    """)
+    for mode in ("all", "python"):
+        res = rec.record(["--mode", mode, str(script)], out=mode)
+        assert res.returncode == 0 and res.stdout == b"True\n", res.stderr
+        profile = rec.convert(src=mode, out=mode + ".json")
+        main = main_of(ffprofile.threads(profile))
+        excs = of_type(main, "Exception")
+        assert not [m for m in excs if m["data"]["exception"] == "GeneratorExit"], excs
+        failed = exc_markers(main, "gen failed")
+        # 3.12+ also reports the generator's own implicit handler (PEP 479's wrapper).
+        assert events(failed) == ["raise", "handled"] or (
+            rec.version >= (3, 12) and events(failed) == ["raise", "handled", "handled"])
+        check_where(failed[0], "failing", script)
+        check_where(failed[-1], "consume", script)
