@@ -243,6 +243,20 @@ static inline PyObject *ft_newref(PyObject *o)
 #endif
 
 static PyObject *real_print;
+
+/* Writes to a patched sys.stdout/sys.stderr (below) that another marker already covers:
+ * print's, and those of a log record's handlers. Per thread: a write may release the GIL. */
+static __thread int quiet_writes;
+
+static PyObject *call_print(PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    PyObject *res;
+
+    quiet_writes++;
+    res = ft_vectorcall(real_print, args, nargsf, kwnames);
+    quiet_writes--;
+    return res;
+}
 static PyObject *s_kind_print, *s_print, *s_text, *s_file, *s_stdout, *s_stderr;
 
 /* The print keywords: 0 sep, 1 end, 2 file, 3 flush; -1 for anything else. */
@@ -328,23 +342,23 @@ static PyObject *traced_print(PyObject *self, PyObject *const *args, Py_ssize_t 
     PyObject *file;
 
     if (!ft_g.active || !real_print)
-        return ft_vectorcall(real_print, args, nargsf, kwnames);
+        return call_print(args, nargsf, kwnames);
     for (Py_ssize_t i = 0; i < nkw; i++) {
         int k = print_kw(PyTuple_GET_ITEM(kwnames, i));
         if (k < 0)
-            return ft_vectorcall(real_print, args, nargsf, kwnames);
+            return call_print(args, nargsf, kwnames);
         kw[k] = args[nargs + i];
     }
     for (int k = 0; k < 2; k++) {
         if (kw[k] && kw[k] != Py_None && !PyUnicode_Check(kw[k]))
-            return ft_vectorcall(real_print, args, nargsf, kwnames);
+            return call_print(args, nargsf, kwnames);
     }
     file = kw[2] && kw[2] != Py_None ? kw[2] : PySys_GetObject("stdout");
     if (!file || file == Py_None)       /* print writes nothing */
-        return ft_vectorcall(real_print, args, nargsf, kwnames);
+        return call_print(args, nargsf, kwnames);
     strs = PyMem_Malloc(sizeof *strs * (size_t)(nargs + nkw + 1));
     if (!strs)
-        return ft_vectorcall(real_print, args, nargsf, kwnames);
+        return call_print(args, nargsf, kwnames);
     for (Py_ssize_t i = 0; i < nargs; i++) {
         strs[i] = PyObject_Str(args[i]);
         if (!strs[i]) {
@@ -353,13 +367,13 @@ static PyObject *traced_print(PyObject *self, PyObject *const *args, Py_ssize_t 
             while (i-- > 0)
                 Py_DECREF(strs[i]);
             PyMem_Free(strs);
-            return ft_vectorcall(real_print, args, nargsf, kwnames);
+            return call_print(args, nargsf, kwnames);
         }
     }
     for (Py_ssize_t i = 0; i < nkw; i++)
         strs[nargs + i] = args[nargs + i];
     Py_INCREF(file);
-    res = ft_vectorcall(real_print, strs, (size_t)nargs, kwnames);
+    res = call_print(strs, (size_t)nargs, kwnames);
     if (res)
         print_marker(strs, nargs, kw[0], kw[1], file);
     Py_DECREF(file);
@@ -413,6 +427,124 @@ static PyObject *wrap_print(PyObject *m, PyObject *real)
     Py_XDECREF(modname);
     Py_DECREF(builtins);
     return fn;
+}
+
+/* ---- writes to sys.stdout and sys.stderr, in C ----
+ *
+ * The program's own sys.stdout.write(...) (and writelines, which io implements by calling
+ * self.write per line) is marked as a `write`. The stream object gets an instance attribute
+ * `write`, found before its class's method, that calls the class's write exactly as the
+ * attribute lookup would have (same arguments, result, exceptions, buffering) and marks
+ * the text once it is written. Only io.TextIOWrapper objects, whose class defines no
+ * __slots__ and no __setattr__ of its own, are patched (_markers.py); writes through print
+ * or a log handler are left to those markers (quiet_writes). The self of the function is
+ * the stream, so the calls show as TextIOWrapper.write in mode all, as before. */
+
+static PyObject *s_write, *s_kind_write;
+static PyObject *patched[2];        /* the streams patched: stdout, stderr (strong) */
+static PyObject *patched_fn[2];     /* and what their `write` attribute was set to */
+
+static void write_marker(PyObject *stream, PyObject *text)
+{
+    ft_exc_state exc;
+    PyObject *fields;
+
+    ft_exc_save(&exc);
+    fields = PyDict_New();
+    if (fields && PyDict_SetItem(fields, s_text, text) == 0 &&
+        PyDict_SetItem(fields, s_file, stream == patched[0] ? s_stdout : s_stderr) == 0)
+        record(FT_REC_MARKER, s_kind_write, s_kind_write, 0, fields);
+    Py_XDECREF(fields);
+    ft_exc_restore(&exc);
+}
+
+static PyObject *traced_write(PyObject *stream, PyObject *const *args, Py_ssize_t nargs,
+                              PyObject *kwnames)
+{
+    PyObject *descr, *bound, *res;
+    descrgetfunc get;
+
+    /* The class's write, bound as an attribute lookup that skipped this one would bind it. */
+    descr = _PyType_Lookup(Py_TYPE(stream), s_write);
+    if (!descr) {
+        PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute 'write'",
+                     Py_TYPE(stream)->tp_name);
+        return NULL;
+    }
+    Py_INCREF(descr);
+    get = Py_TYPE(descr)->tp_descr_get;
+    bound = get ? get(descr, stream, (PyObject *)Py_TYPE(stream)) : Py_NewRef(descr);
+    Py_DECREF(descr);
+    if (!bound)
+        return NULL;
+    res = ft_vectorcall(bound, args, (size_t)nargs, kwnames);
+    Py_DECREF(bound);
+    if (res && ft_g.active && !quiet_writes && nargs == 1 && !kwnames &&
+        PyUnicode_Check(args[0]) && PyUnicode_GET_LENGTH(args[0]) > 0)
+        write_marker(stream, args[0]);
+    return res;
+}
+
+static PyMethodDef write_def = {
+    "write", (PyCFunction)(void (*)(void))traced_write, METH_FASTCALL | METH_KEYWORDS,
+    "write(s)\n--\n\nWrite s to the stream (its class's write), recorded as a 'write' "
+    "marker by functiontrace."
+};
+
+/* stream_write(stream, which) -> the function to set as stream.write; which: 0 stdout,
+ * 1 stderr. The stream is remembered, to tell its writes apart and to undo at stop. */
+static PyObject *stream_write(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    long which;
+    PyObject *fn;
+
+    if (nargs != 2 || intern_names())
+        return nargs != 2 ? PyErr_Format(PyExc_TypeError, "stream_write(stream, which)") : NULL;
+    which = PyLong_AsLong(args[1]);
+    if (which != 0 && which != 1)
+        return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_ValueError, "which: 0 or 1");
+    if (!s_write && !(s_write = PyUnicode_InternFromString("write")))
+        return NULL;
+    if (!s_kind_write && !(s_kind_write = PyUnicode_InternFromString("write")))
+        return NULL;
+    fn = PyCFunction_NewEx(&write_def, args[0], NULL);
+    if (!fn)
+        return NULL;
+    Py_XSETREF(patched[which], Py_NewRef(args[0]));
+    Py_XSETREF(patched_fn[which], Py_NewRef(fn));
+    return fn;
+}
+
+/* quiet_writes(delta): writes of this thread are not marked while the count is above 0
+ * (a log record's handlers: its log marker has the text). */
+static PyObject *quiet(PyObject *m, PyObject *arg)
+{
+    long d = PyLong_AsLong(arg);
+
+    if (d == -1 && PyErr_Occurred())
+        return NULL;
+    quiet_writes += (int)d;
+    if (quiet_writes < 0)
+        quiet_writes = 0;
+    Py_RETURN_NONE;
+}
+
+void ft_markers_stop(void)
+{
+    ft_exc_state exc;
+
+    ft_exc_save(&exc);
+    for (int i = 0; i < 2; i++) {
+        PyObject *d = patched[i] ? PyObject_GetAttrString(patched[i], "__dict__") : NULL;
+        /* Only if the attribute is still ours: the program may have set its own. */
+        if (d && PyDict_Check(d) && PyDict_GetItemWithError(d, s_write) == patched_fn[i])
+            PyDict_DelItem(d, s_write);
+        Py_XDECREF(d);
+        PyErr_Clear();
+        Py_CLEAR(patched[i]);
+        Py_CLEAR(patched_fn[i]);
+    }
+    ft_exc_restore(&exc);
 }
 
 /* ---- exceptions, 3.12+ ----
@@ -638,6 +770,14 @@ PyMethodDef ft_marker_methods[] = {
     { "wrap_print", wrap_print, METH_O,
       "wrap_print(real_print)\n--\n\n"
       "A print that calls real_print and records what it wrote as a 'print' marker." },
+    { "stream_write", (PyCFunction)(void (*)(void))stream_write, METH_FASTCALL,
+      "stream_write(stream, which)\n--\n\n"
+      "A function to set as stream.write (which: 0 for sys.stdout, 1 for sys.stderr) that "
+      "writes through the stream's class and records a 'write' marker; undone at stop()." },
+    { "quiet_writes", quiet, METH_O,
+      "quiet_writes(delta)\n--\n\n"
+      "Add delta to this thread's count of reasons not to mark writes (a log record being "
+      "handled: its marker has the text)." },
     { "exception_hooks", exception_hooks, METH_O,
       "exception_hooks(skip_files)\n--\n\n"
       "(on_raise, on_handled): sys.monitoring callbacks for RAISE and EXCEPTION_HANDLED that "

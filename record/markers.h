@@ -36,4 +36,8 @@ void ft_markers_exception(int handled, PyObject *name, PyObject *qual, PyObject 
                           PyObject *where, uint64_t at);
 int ft_markers_skipped_code(PyObject *code);
 
+/* stop(): give sys.stdout/sys.stderr back their class's write, where it is still ours
+ * (the next start patches them again, _markers.py). GIL held. */
+void ft_markers_stop(void);
+
 #endif
