@@ -124,35 +124,72 @@ static void __attribute__((noinline)) exc_landed_in_caller(void)
 
 /* ---- the hot path ---- */
 
+#ifdef FT_EXCTRACK
+static void __attribute__((noinline)) push_slow(ft_tstate *ts, int type, uint32_t fid,
+                                               uint64_t now)
+{
+    if (ts->exc_hold)
+        exc_landed_in_caller();
+    ft_tstate_put(ts, type, fid, now);
+}
+#endif
+
 /* Record a push of code; 0 with *fid set, or -1 when nothing was recorded (and so no pop
- * may be). */
+ * may be). Before 3.12 the slow path of a full buffer is taken here first, where the push
+ * that ends an exception's flight is met (exctrack.h: the limit is held at 0 meanwhile):
+ * ft_tstate_put's own test of the limit, right after, is the same and folds away. */
 static inline int push(ft_tstate **tsp, int type, PyObject *code, PyObject *globals,
                        uint32_t *fid)
 {
     ft_tstate *ts = ft_tstate_current();
+    uint64_t now;
 
     if (FT_UNLIKELY(!ts))
         return -1;
     if (FT_UNLIKELY(!ft_intern_code_known(code, fid)) &&
         ft_intern_code_slow_globals(code, globals, fid))
         return -1;
+    now = ft_clock_fast();
 #ifdef FT_EXCTRACK
-    if (FT_UNLIKELY(ft_exctrack_flying()))
-        exc_landed_in_caller();
+    if (FT_UNLIKELY(ts->buf.len >= ts->limit))
+        push_slow(ts, type, *fid, now);
+    else
 #endif
-    ft_tstate_put(ts, type, *fid, ft_clock_fast());
+        ft_tstate_put(ts, type, *fid, now);
     *tsp = ts;
     return 0;
 }
 
+#ifdef FT_EXCTRACK
+/* The frame that returns or yields (a PyFrameObject, or 3.11's interpreter frame of co). */
+static void exc_landed_here(void *frame, PyCodeObject *co);
+
+static void __attribute__((noinline)) pop_slow(ft_tstate *ts, int type, uint32_t fid,
+                                              void *frame, PyCodeObject *co)
+{
+    if (ts->exc_hold && type != FT_REC_UNWIND)
+        exc_landed_here(frame, co);
+    ft_tstate_put(ts, type, fid, ft_clock_fast());
+}
+#endif
+
 /* Record the pop matching a push of recording gen. ts stays valid while that recording
- * goes on: thread states are only freed by stop()/start(), which end it. */
-static inline void pop(ft_tstate *ts, int type, uint32_t fid, uint32_t gen)
+ * goes on: thread states are only freed by stop()/start(), which end it. frame and co: the
+ * frame, for the slow path before 3.12 (see push). */
+static inline void pop(ft_tstate *ts, int type, uint32_t fid, uint32_t gen, void *frame,
+                       PyCodeObject *co)
 {
     uint64_t now = ft_clock_fast();
 
-    if (FT_LIKELY(ft_g.active && ft_g.gen == gen))
+    if (FT_LIKELY(ft_g.active && ft_g.gen == gen)) {
+#ifdef FT_EXCTRACK
+        if (FT_UNLIKELY(ts->buf.len >= ts->limit)) {
+            pop_slow(ts, type, fid, frame, co);
+            return;
+        }
+#endif
         ft_tstate_put(ts, type, fid, now);
+    }
 }
 
 #if PY_VERSION_HEX >= 0x030B0000
@@ -287,9 +324,9 @@ static inline int frame_line(_PyInterpreterFrame *frame, PyCodeObject *co)
 }
 
 /* A frame that returned or yielded after an exception was in flight: it took it. */
-static void __attribute__((noinline)) exc_landed_here(_PyInterpreterFrame *frame,
-                                                     PyCodeObject *co)
+static void exc_landed_here(void *f, PyCodeObject *co)
 {
+    _PyInterpreterFrame *frame = f;
     ft_exc_site site = { (PyObject *)co, NULL, frame_line(frame, co), NULL, NULL };
 
     ft_exctrack_landed(&site);
@@ -334,21 +371,16 @@ eval_recording(PyThreadState *t, _PyInterpreterFrame *frame, int throwflag, int 
      * of it afterwards. A generator's frame lives inside the generator, which its caller
      * holds. */
     res = run(t, frame, throwflag);
+    if (FT_UNLIKELY(!res)) {
+        pop(ts, FT_REC_UNWIND, fid, session, frame, co);
 #ifdef FT_EXCTRACK
-    if (FT_UNLIKELY(ft_exctrack_flying()) && res)
-        exc_landed_here(frame, co);
+        if (ft_exctrack_enabled)
+            exc_unwound(frame, co);
 #endif
-    if (!res)
-        type = FT_REC_UNWIND;
-    else if (gen && gen->gi_frame_state < FRAME_EXECUTING)
-        type = FT_REC_YIELD;
-    else
-        type = FT_REC_RETURN;
-    pop(ts, type, fid, session);
-#ifdef FT_EXCTRACK
-    if (FT_UNLIKELY(!res) && ft_exctrack_enabled)
-        exc_unwound(frame, co);
-#endif
+    } else {
+        type = gen && gen->gi_frame_state < FRAME_EXECUTING ? FT_REC_YIELD : FT_REC_RETURN;
+        pop(ts, type, fid, session, frame, co);
+    }
     if (limited)
         ft_depth_leave();
     return res;
@@ -389,8 +421,9 @@ static inline int suspended(PyFrameObject *f)
 #endif
 
 /* A frame that returned or yielded after an exception was in flight: it took it. */
-static void __attribute__((noinline)) exc_landed_here(PyFrameObject *f)
+static void exc_landed_here(void *frame, PyCodeObject *co)
 {
+    PyFrameObject *f = frame;
     ft_exc_site site = { (PyObject *)f->f_code, (PyObject *)f, 0, NULL, NULL };
 
     ft_exctrack_landed(&site);
@@ -427,11 +460,13 @@ static inline __attribute__((always_inline)) PyObject *eval_recording(EVAL_ARGS,
     }
     session = ft_g.gen;
     res = EVAL_DEFAULT(t, f, throwflag);
-    if (FT_UNLIKELY(ft_exctrack_flying()) && res)
-        exc_landed_here(f);
-    pop(ts, !res ? FT_REC_UNWIND : suspended(f) ? FT_REC_YIELD : FT_REC_RETURN, fid, session);
-    if (FT_UNLIKELY(!res) && ft_exctrack_enabled)
-        exc_unwound(f);
+    if (FT_UNLIKELY(!res)) {
+        pop(ts, FT_REC_UNWIND, fid, session, f, NULL);
+        if (ft_exctrack_enabled)
+            exc_unwound(f);
+    } else {
+        pop(ts, suspended(f) ? FT_REC_YIELD : FT_REC_RETURN, fid, session, f, NULL);
+    }
     if (limited)
         ft_depth_leave();
     return res;

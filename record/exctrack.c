@@ -46,6 +46,8 @@ static void land_done(ft_tstate *ts)
 {
     forget(ts);
     ft_tls.exc_flying = 0;
+    if (ts->exc_hold)
+        ft_tstate_hold(ts, 0);
 }
 
 /* "function (file:line)", or "builtin in function (file:line)". */
@@ -182,6 +184,7 @@ static void unwind_pending(ft_tstate *ts, const ft_exc_site *site)
         forget(ts);
     }
     ft_tls.exc_flying = 1;
+    ft_tstate_hold(ts, 1);      /* the frame evaluator meets the flight's end in its slow path */
     mine = !skipped(site->code);
     wanted = mine || !skipped(site->back);
     if (wanted) {

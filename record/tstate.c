@@ -101,6 +101,11 @@ static size_t full_limit(const ft_tstate *ts)
 static void set_limit(ft_tstate *ts)
 {
     size_t limit = full_limit(ts);
+
+    if (ts->muted || ts->exc_hold) {
+        ts->limit = 0;
+        return;
+    }
     if (ts->name_tries > 0 && ts->buf.len + 1 < limit)
         limit = ts->buf.len + 1;
     ts->limit = limit;
@@ -263,13 +268,25 @@ int ft_tstate_put_record(ft_tstate *ts, const uint8_t *rec, size_t n)
     return 0;
 }
 
-void ft_tstate_mute(ft_tstate *ts, int on)
+/* The limit after a change of muted or exc_hold. */
+static void reset_limit(ft_tstate *ts)
 {
-    ts->muted = on;
-    if (on || !ts->base)
+    if (!ts->base)
         ts->limit = 0;      /* no buffer: the next event allocates one (make_room) */
     else
         set_limit(ts);
+}
+
+void ft_tstate_mute(ft_tstate *ts, int on)
+{
+    ts->muted = on;
+    reset_limit(ts);
+}
+
+void ft_tstate_hold(ft_tstate *ts, int on)
+{
+    ts->exc_hold = on;
+    reset_limit(ts);
 }
 
 void ft_tstate_flush_all(void)

@@ -45,6 +45,8 @@ typedef struct ft_tstate {
     int need_sentinel;          /* install the end-of-thread capsule with the next buffer */
     int muted;                  /* events dropped, uncounted, while the recorder itself runs
                                    Python code in this thread (ft_tstate_mute) */
+    int exc_hold;               /* every event takes the slow path (limit 0) while an
+                                   exception is in flight (exctrack.h, ft_tstate_hold) */
     /* The exception unwinding this thread's frames, before 3.12 (exctrack.h). */
     uintptr_t exc_id;           /* its value's address: identity only, never dereferenced */
     uint64_t exc_raise_ns;      /* time of its raise marker while that waits for the
@@ -87,6 +89,11 @@ int ft_tstate_put_record(ft_tstate *ts, const uint8_t *rec, size_t n);
  * under a hook that would otherwise record it as the program's. The hot path pays nothing:
  * a muted thread's limit sends every event to the slow path. */
 void ft_tstate_mute(ft_tstate *ts, int on);
+
+/* Hold (on) ts's limit at 0: every event takes the slow path, where a backend that checks
+ * the limit first meets the end of an exception's flight (backend_evalframe.c) at no cost
+ * to the other events. Events are recorded as usual. */
+void ft_tstate_hold(ft_tstate *ts, int on);
 
 /* Write every thread's buffered events as chunks (GIL held, no hook running). */
 void ft_tstate_flush_all(void);
