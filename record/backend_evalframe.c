@@ -138,7 +138,8 @@ static void __attribute__((noinline)) push_slow(ft_tstate *ts, int type, uint32_
  * may be). Before 3.12 the slow path of a full buffer is taken here first, where the push
  * that ends an exception's flight is met (exctrack.h: the limit is held at 0 meanwhile):
  * ft_tstate_put's own test of the limit, right after, is the same and folds away. */
-static inline int push(ft_tstate **tsp, int type, PyObject *code, PyObject *globals,
+static inline __attribute__((always_inline)) int
+push(ft_tstate **tsp, int type, PyObject *code, PyObject *globals,
                        uint32_t *fid)
 {
     ft_tstate *ts = ft_tstate_current();
@@ -176,7 +177,8 @@ static void __attribute__((noinline)) pop_slow(ft_tstate *ts, int type, uint32_t
 /* Record the pop matching a push of recording gen. ts stays valid while that recording
  * goes on: thread states are only freed by stop()/start(), which end it. frame and co: the
  * frame, for the slow path before 3.12 (see push). */
-static inline void pop(ft_tstate *ts, int type, uint32_t fid, uint32_t gen, void *frame,
+static inline __attribute__((always_inline)) void
+pop(ft_tstate *ts, int type, uint32_t fid, uint32_t gen, void *frame,
                        PyCodeObject *co)
 {
     uint64_t now = ft_clock_fast();

@@ -26,9 +26,13 @@
  * the program never sees it (sys.gettrace() is a call: it lands first, and it would read
  * None anyway: the trace object is NULL).
  *
- * Cost: on a call or a return, one test of ft_tls.exc_flying; the rest runs only on unwinds
- * and on the one event that ends a flight. Exceptions of the recorder's own files and of
- * the frozen import system are left out, as on 3.12 (markers.c), and their str() is not
+ * Cost on a call or a return: in the profile hook, one test of ft_tls.exc_flying (the
+ * hook does far more per event); in the frame evaluator, none: a flight holds the thread's
+ * limit at 0 (ft_tstate_hold), so that the event that ends it takes the slow path of a full
+ * buffer, which the evaluator checks before recording, and an unwind is tracked in the
+ * branch that already tells a NULL result apart. The rest runs only on unwinds and on the
+ * one event that ends a flight. Exceptions of the recorder's own files and of the frozen
+ * import system are left out, as on 3.12 (markers.c), and their str() is not
  * even computed unless they reach other code. str() of an exception may run the program's
  * code: it runs with the thread muted (tstate.h), so it is neither recorded as the
  * program's calls nor tracked again.

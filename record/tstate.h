@@ -113,7 +113,8 @@ static inline ft_tstate *ft_tstate_current(void)
  * writing a chunk is charged to the caller rather than to the function being entered. A time
  * before the previous event's (ft_clock_fast re-anchored in between: clock.h) is taken as
  * the previous event's, as FORMAT.md wants times that never decrease within a thread. */
-static inline void ft_tstate_put(ft_tstate *ts, int type, uint32_t fid, uint64_t now)
+static inline __attribute__((always_inline)) void
+ft_tstate_put(ft_tstate *ts, int type, uint32_t fid, uint64_t now)
 {
     if (FT_UNLIKELY(ts->buf.len >= ts->limit)) {
         if (ft_tstate_make_room(ts))
