@@ -25,6 +25,9 @@ typedef struct kind_def {
 static const kind_def kinds[] = {
     {"print", "Print", "{marker.data.text}", "Text the program printed (print()).", 0,
      {{"text", "Text", "string"}, {"file", "File", "string"}}},
+    {"write", "Write", "{marker.data.text}",
+     "Text the program wrote to sys.stdout or sys.stderr other than by print().", 0,
+     {{"text", "Text", "string"}, {"file", "File", "string"}}},
     {"log", "Log", "{marker.data.logger}: {marker.data.message}",
      "A log record that a logging.Logger handled.", 0,
      {{"message", "Message", "string"}, {"logger", "Logger", "string"},

@@ -48,7 +48,8 @@ static inline int ft_rec_is_event(int type) { return type >= FT_REC_CALL && type
 static inline int ft_rec_is_push(int type) { return type == FT_REC_CALL || type == FT_REC_RESUME; }
 
 /* Hot path: [type, dt, fid]. Requires b->cap - b->len >= FT_EVENT_MAX. */
-static inline void ft_trace_put_event(ft_buf *b, int type, uint64_t dt, uint64_t fid)
+static inline __attribute__((always_inline)) void
+ft_trace_put_event(ft_buf *b, int type, uint64_t dt, uint64_t fid)
 {
     b->ptr[b->len++] = 0x93;            /* fixarray of 3 */
     b->ptr[b->len++] = (uint8_t)type;   /* < 128: positive fixint */

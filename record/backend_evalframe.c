@@ -77,6 +77,7 @@
 #endif
 
 #include "clock.h"
+#include "exctrack.h"
 #include "filter.h"
 #include "intern.h"
 #include "pyhelp.h"
@@ -86,33 +87,111 @@
 
 static PyInterpreterState *owner_interp;
 
+/* ---- exceptions before 3.12 (exctrack.h) ----
+ *
+ * A frame left by an exception is reported with the exception still pending; the next
+ * push (in the caller, which took it) or the next pop of a frame that returns (it took it)
+ * ends the flight. Out of line: the hot path tests one thread-local flag. 3.12+ has
+ * sys.monitoring for this (markers.c). */
+
+#ifdef FT_EXCTRACK
+static inline PyCodeObject *code_of_object(PyFrameObject *f)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return f->f_frame->f_code;
+#else
+    return f->f_code;
+#endif
+}
+
+/* At a push: the frame about to run is not current yet, its caller is. */
+static void __attribute__((noinline)) exc_landed_in_caller(void)
+{
+    ft_exc_state exc;
+    PyFrameObject *f;
+    ft_exc_site site = { NULL, NULL, 0, NULL, NULL };
+
+    ft_exc_save(&exc);      /* throw() resumes a generator with its exception pending */
+    f = PyEval_GetFrame();
+    if (f) {
+        site.code = (PyObject *)code_of_object(f);
+        site.frame = (PyObject *)f;
+    }
+    ft_exctrack_landed(&site);
+    ft_exc_restore(&exc);
+}
+#endif
+
 /* ---- the hot path ---- */
 
+#ifdef FT_EXCTRACK
+static void __attribute__((noinline)) push_slow(ft_tstate *ts, int type, uint32_t fid,
+                                               uint64_t now)
+{
+    if (ts->exc_hold)
+        exc_landed_in_caller();
+    ft_tstate_put(ts, type, fid, now);
+}
+#endif
+
 /* Record a push of code; 0 with *fid set, or -1 when nothing was recorded (and so no pop
- * may be). */
-static inline int push(ft_tstate **tsp, int type, PyObject *code, PyObject *globals,
+ * may be). Before 3.12 the slow path of a full buffer is taken here first, where the push
+ * that ends an exception's flight is met (exctrack.h: the limit is held at 0 meanwhile):
+ * ft_tstate_put's own test of the limit, right after, is the same and folds away. */
+static inline __attribute__((always_inline)) int
+push(ft_tstate **tsp, int type, PyObject *code, PyObject *globals,
                        uint32_t *fid)
 {
     ft_tstate *ts = ft_tstate_current();
+    uint64_t now;
 
     if (FT_UNLIKELY(!ts))
         return -1;
     if (FT_UNLIKELY(!ft_intern_code_known(code, fid)) &&
         ft_intern_code_slow_globals(code, globals, fid))
         return -1;
-    ft_tstate_put(ts, type, *fid, ft_clock_fast());
+    now = ft_clock_fast();
+#ifdef FT_EXCTRACK
+    if (FT_UNLIKELY(ts->buf.len >= ts->limit))
+        push_slow(ts, type, *fid, now);
+    else
+#endif
+        ft_tstate_put(ts, type, *fid, now);
     *tsp = ts;
     return 0;
 }
 
+#ifdef FT_EXCTRACK
+/* The frame that returns or yields (a PyFrameObject, or 3.11's interpreter frame of co). */
+static void exc_landed_here(void *frame, PyCodeObject *co);
+
+static void __attribute__((noinline)) pop_slow(ft_tstate *ts, int type, uint32_t fid,
+                                              void *frame, PyCodeObject *co)
+{
+    if (ts->exc_hold && type != FT_REC_UNWIND)
+        exc_landed_here(frame, co);
+    ft_tstate_put(ts, type, fid, ft_clock_fast());
+}
+#endif
+
 /* Record the pop matching a push of recording gen. ts stays valid while that recording
- * goes on: thread states are only freed by stop()/start(), which end it. */
-static inline void pop(ft_tstate *ts, int type, uint32_t fid, uint32_t gen)
+ * goes on: thread states are only freed by stop()/start(), which end it. frame and co: the
+ * frame, for the slow path before 3.12 (see push). */
+static inline __attribute__((always_inline)) void
+pop(ft_tstate *ts, int type, uint32_t fid, uint32_t gen, void *frame,
+                       PyCodeObject *co)
 {
     uint64_t now = ft_clock_fast();
 
-    if (FT_LIKELY(ft_g.active && ft_g.gen == gen))
+    if (FT_LIKELY(ft_g.active && ft_g.gen == gen)) {
+#ifdef FT_EXCTRACK
+        if (FT_UNLIKELY(ts->buf.len >= ts->limit)) {
+            pop_slow(ts, type, fid, frame, co);
+            return;
+        }
+#endif
         ft_tstate_put(ts, type, fid, now);
+    }
 }
 
 #if PY_VERSION_HEX >= 0x030B0000
@@ -237,6 +316,34 @@ static int init_is_monitored(PyCodeObject *co);
 #define init_is_monitored(co) 0
 #endif
 
+#ifdef FT_EXCTRACK
+/* 3.11 only. The frame is still whole when the evaluator returns: _PyEval_Vector clears a
+ * thread-owned frame after its evaluation (3.12 clears it inside), a generator's frame
+ * lives in the generator. */
+static inline int frame_line(_PyInterpreterFrame *frame, PyCodeObject *co)
+{
+    return PyCode_Addr2Line(co, (int)(last_index(frame, co) * (Py_ssize_t)sizeof(_Py_CODEUNIT)));
+}
+
+/* A frame that returned or yielded after an exception was in flight: it took it. */
+static void exc_landed_here(void *f, PyCodeObject *co)
+{
+    _PyInterpreterFrame *frame = f;
+    ft_exc_site site = { (PyObject *)co, NULL, frame_line(frame, co), NULL, NULL };
+
+    ft_exctrack_landed(&site);
+}
+
+static void __attribute__((noinline)) exc_unwound(_PyInterpreterFrame *frame, PyCodeObject *co)
+{
+    _PyInterpreterFrame *prev = frame->previous;
+    ft_exc_site site = { (PyObject *)co, NULL, frame_line(frame, co),
+                         prev ? (PyObject *)code_of(prev) : NULL, NULL };
+
+    ft_exctrack_unwind(&site, 1);
+}
+#endif
+
 /* The frame evaluation of a recording; limited (a constant) when a depth limit is set: the
  * depth is then counted around every frame that would be recorded (filter.h). */
 static inline __attribute__((always_inline)) PyObject *
@@ -266,13 +373,16 @@ eval_recording(PyThreadState *t, _PyInterpreterFrame *frame, int throwflag, int 
      * of it afterwards. A generator's frame lives inside the generator, which its caller
      * holds. */
     res = run(t, frame, throwflag);
-    if (!res)
-        type = FT_REC_UNWIND;
-    else if (gen && gen->gi_frame_state < FRAME_EXECUTING)
-        type = FT_REC_YIELD;
-    else
-        type = FT_REC_RETURN;
-    pop(ts, type, fid, session);
+    if (FT_UNLIKELY(!res)) {
+        pop(ts, FT_REC_UNWIND, fid, session, frame, co);
+#ifdef FT_EXCTRACK
+        if (ft_exctrack_enabled)
+            exc_unwound(frame, co);
+#endif
+    } else {
+        type = gen && gen->gi_frame_state < FRAME_EXECUTING ? FT_REC_YIELD : FT_REC_RETURN;
+        pop(ts, type, fid, session, frame, co);
+    }
     if (limited)
         ft_depth_leave();
     return res;
@@ -312,6 +422,23 @@ static inline int suspended(PyFrameObject *f)
 #define EVAL_DEFAULT(t, f, throwflag) _PyEval_EvalFrameDefault(f, throwflag)
 #endif
 
+/* A frame that returned or yielded after an exception was in flight: it took it. */
+static void exc_landed_here(void *frame, PyCodeObject *co)
+{
+    PyFrameObject *f = frame;
+    ft_exc_site site = { (PyObject *)f->f_code, (PyObject *)f, 0, NULL, NULL };
+
+    ft_exctrack_landed(&site);
+}
+
+static void __attribute__((noinline)) exc_unwound(PyFrameObject *f)
+{
+    ft_exc_site site = { (PyObject *)f->f_code, (PyObject *)f, 0,
+                         f->f_back ? (PyObject *)f->f_back->f_code : NULL, NULL };
+
+    ft_exctrack_unwind(&site, 1);
+}
+
 /* The frame object outlives this call: its caller (or its generator) holds it. limited: see
  * the 3.11+ eval_recording. */
 static inline __attribute__((always_inline)) PyObject *eval_recording(EVAL_ARGS, int limited)
@@ -335,7 +462,13 @@ static inline __attribute__((always_inline)) PyObject *eval_recording(EVAL_ARGS,
     }
     session = ft_g.gen;
     res = EVAL_DEFAULT(t, f, throwflag);
-    pop(ts, !res ? FT_REC_UNWIND : suspended(f) ? FT_REC_YIELD : FT_REC_RETURN, fid, session);
+    if (FT_UNLIKELY(!res)) {
+        pop(ts, FT_REC_UNWIND, fid, session, f, NULL);
+        if (ft_exctrack_enabled)
+            exc_unwound(f);
+    } else {
+        pop(ts, suspended(f) ? FT_REC_YIELD : FT_REC_RETURN, fid, session, f, NULL);
+    }
     if (limited)
         ft_depth_leave();
     return res;

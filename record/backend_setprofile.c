@@ -33,6 +33,7 @@
 #endif
 
 #include "events.h"
+#include "exctrack.h"
 #include "pyhelp.h"
 
 /* The frame's code, borrowed (the frame keeps it alive). Read from the struct on every
@@ -68,6 +69,76 @@ static int set_profile(PyThreadState *t, Py_tracefunc func)
 #endif
 }
 
+/* ---- exceptions (exctrack.h) ----
+ *
+ * The profile hook never sees the exception that leaves a frame: CPython fetches it before
+ * calling the hook. While one is in flight, the thread gets exc_trace as its C trace
+ * function (when it has none), set in the thread state as PyEval_SetTrace would but with
+ * no audit event and no line events (those need the interpreter's tracing_possible count
+ * before 3.11, which is left alone; 3.11 reports lines, which exc_trace ignores), and CPython
+ * hands exc_trace the exception in the next Python frame it reaches. The fields are read
+ * back by CPython when the hook returns (use_tracing). */
+
+static int exc_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    if (what == PyTrace_EXCEPTION && arg && PyTuple_Check(arg) && PyTuple_GET_SIZE(arg) == 3)
+        ft_exctrack_seen(code_of(frame), (PyObject *)frame, PyTuple_GET_ITEM(arg, 1),
+                         PyTuple_GET_ITEM(arg, 2));
+    return 0;
+}
+
+static void exc_trace_set(PyThreadState *t, int on)
+{
+    if (on && !t->c_tracefunc) {
+        t->c_tracefunc = exc_trace;
+        t->c_traceobj = NULL;
+    } else if (!on && t->c_tracefunc == exc_trace) {
+        t->c_tracefunc = NULL;
+    }
+}
+
+static PyFrameObject *back_of(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    PyFrameObject *back = PyFrame_GetBack(frame);   /* new reference, or NULL */
+    Py_XDECREF(back);      /* the frame below is alive while this one runs */
+    return back;
+#else
+    return frame->f_back;
+#endif
+}
+
+/* A frame (or, with native, a builtin it called) left by an exception. */
+static void __attribute__((noinline))
+exc_unwind(PyFrameObject *frame, PyObject *native)
+{
+    PyFrameObject *back = native ? NULL : back_of(frame);
+    ft_exc_site site = { code_of(frame), (PyObject *)frame, 0,
+                         back ? code_of(back) : NULL, native };
+
+    if (ft_exctrack_unwind(&site, 0))
+        exc_trace_set(PyThreadState_Get(), 1);
+}
+
+/* The first event after a flight, other than an unwind. */
+static void __attribute__((noinline))
+exc_landed(PyFrameObject *frame, int what, PyObject *arg)
+{
+    ft_exc_site site = { NULL, NULL, 0, NULL, NULL };
+
+    /* The frame that took it: a call's caller, else the frame the event is about. */
+    if (what == PyTrace_CALL)
+        frame = back_of(frame);
+    if (frame) {
+        site.code = code_of(frame);
+        site.frame = (PyObject *)frame;
+    }
+    if (what == PyTrace_C_RETURN)       /* a builtin swallowed it (getattr's default) */
+        site.native = arg;
+    ft_exctrack_landed(&site);
+    exc_trace_set(PyThreadState_Get(), 0);
+}
+
 static int profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     if (FT_UNLIKELY(!ft_g.active)) {
@@ -75,15 +146,21 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         PyEval_SetProfile(NULL, NULL);
         return 0;
     }
+    if (FT_UNLIKELY(ft_exctrack_flying()) && what != PyTrace_C_EXCEPTION &&
+        (what != PyTrace_RETURN || arg))
+        exc_landed(frame, what, arg);
     switch (what) {
     case PyTrace_CALL:
         ft_events_code(FT_REC_CALL, code_of(frame), (PyObject *)frame);
         break;
     case PyTrace_RETURN:
-        if (arg)
+        if (arg) {
             ft_events_code(FT_REC_RETURN, code_of(frame), (PyObject *)frame);
-        else
+        } else {
             ft_events_code(FT_REC_UNWIND, code_of(frame), (PyObject *)frame);
+            if (ft_exctrack_enabled)
+                exc_unwind(frame, NULL);
+        }
         break;
     case PyTrace_C_CALL:
         if (ft_g.mode_all)
@@ -96,6 +173,8 @@ static int profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     case PyTrace_C_EXCEPTION:
         if (ft_g.mode_all)
             ft_events_native(FT_REC_UNWIND, arg);
+        if (ft_exctrack_enabled)
+            exc_unwind(frame, arg);
         break;
     default:
         break;
@@ -232,6 +311,7 @@ void ft_profiling_uninstall(void)
 
     ft_exc_save(&exc);
     for (t = PyInterpreterState_ThreadHead(interp()); t; t = PyThreadState_Next(t)) {
+        exc_trace_set(t, 0);     /* a thread stopped mid-flight: before use_tracing is reset */
         if (t->c_profilefunc == profile && set_profile(t, NULL) < 0)
             PyErr_WriteUnraisable(NULL);
     }

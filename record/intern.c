@@ -307,6 +307,26 @@ static void native_names(const PyMethodDef *ml, PyObject *callable,
     Py_XDECREF(keep);
 }
 
+PyObject *ft_intern_native_name(PyObject *callable)
+{
+    const PyMethodDef *ml;
+    char name[NATIVE_NAME_CAP], mod[NATIVE_NAME_CAP];
+    size_t name_len, mod_len;
+    PyObject *res;
+
+    if (PyCFunction_Check(callable))
+        ml = ((PyCFunctionObject *)callable)->m_ml;
+    else if (Py_IS_TYPE(callable, &PyMethodDescr_Type))
+        ml = ((PyMethodDescrObject *)callable)->d_method;
+    else
+        return NULL;
+    native_names(ml, callable, name, &name_len, mod, &mod_len);
+    res = PyUnicode_DecodeUTF8(name, (Py_ssize_t)name_len, "replace");
+    if (!res)
+        PyErr_Clear();
+    return res;
+}
+
 static void insert_unchecked(ft_native_slot *slots, size_t mask, const PyMethodDef *ml,
                              uint32_t fid)
 {

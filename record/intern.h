@@ -65,6 +65,11 @@ int ft_intern_native_slow(const PyMethodDef *ml, PyObject *callable, uint32_t *f
  * may be NULL) rather than a frame object: a frame evaluator, before any frame object. */
 int ft_intern_code_slow_globals(PyObject *code, PyObject *globals, uint32_t *fid);
 
+/* The display name (FORMAT.md §4.3) of a native function callable (a builtin function or
+ * method, or a method descriptor) as a new str; NULL, with no exception set, for anything
+ * else. Cold paths only. */
+PyObject *ft_intern_native_name(PyObject *callable);
+
 /* The id already given to code in this session: 1 and *fid set, or 0. */
 static inline int ft_intern_code_known(PyObject *code, uint32_t *fid)
 {

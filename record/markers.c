@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "exctrack.h"
 #include "ft_trace.h"
 #include "pyhelp.h"
 #include "tstate.h"
@@ -137,18 +138,21 @@ static int encode(int type, uint64_t dt, uint64_t dur, PyObject *kind, PyObject 
     return st ? -1 : 0;
 }
 
-/* Record a marker ending now (an instant when start is 0). Never raises for the trace's
- * sake: a marker that cannot be recorded is dropped. */
-static void record(int type, PyObject *kind, PyObject *name, uint64_t start, PyObject *fields)
+/* Record a marker ending at time at, or now when at is 0 (an instant when start is 0).
+ * Never raises for the trace's sake: a marker that cannot be recorded is dropped, and so is
+ * one made while the recorder runs Python code of its own in this thread (a muted thread:
+ * a print in an exception's __str__ is not the program's). */
+static void record_at(int type, PyObject *kind, PyObject *name, uint64_t start,
+                      PyObject *fields, uint64_t at)
 {
     ft_exc_state exc;
     ft_tstate *ts;
     uint64_t now;
 
     ts = ft_tstate_current();
-    if (!ts)
+    if (!ts || ts->muted)
         return;
-    now = ft_clock_fast();
+    now = at ? at : ft_clock_fast();
     if (now < ts->last_ns)      /* re-anchored clock: never before the last event */
         now = ts->last_ns;
     ft_exc_save(&exc);
@@ -156,6 +160,11 @@ static void record(int type, PyObject *kind, PyObject *name, uint64_t start, PyO
                fields) == 0)
         ft_tstate_put_record(ts, scratch.ptr, scratch.len);
     ft_exc_restore(&exc);
+}
+
+static void record(int type, PyObject *kind, PyObject *name, uint64_t start, PyObject *fields)
+{
+    record_at(type, kind, name, start, fields, 0);
 }
 
 static int check_args(PyObject *kind, PyObject *name, PyObject *fields)
@@ -234,6 +243,20 @@ static inline PyObject *ft_newref(PyObject *o)
 #endif
 
 static PyObject *real_print;
+
+/* Writes to a patched sys.stdout/sys.stderr (below) that another marker already covers:
+ * print's, and those of a log record's handlers. Per thread: a write may release the GIL. */
+static __thread int quiet_writes;
+
+static PyObject *call_print(PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    PyObject *res;
+
+    quiet_writes++;
+    res = ft_vectorcall(real_print, args, nargsf, kwnames);
+    quiet_writes--;
+    return res;
+}
 static PyObject *s_kind_print, *s_print, *s_text, *s_file, *s_stdout, *s_stderr;
 
 /* The print keywords: 0 sep, 1 end, 2 file, 3 flush; -1 for anything else. */
@@ -319,23 +342,23 @@ static PyObject *traced_print(PyObject *self, PyObject *const *args, Py_ssize_t 
     PyObject *file;
 
     if (!ft_g.active || !real_print)
-        return ft_vectorcall(real_print, args, nargsf, kwnames);
+        return call_print(args, nargsf, kwnames);
     for (Py_ssize_t i = 0; i < nkw; i++) {
         int k = print_kw(PyTuple_GET_ITEM(kwnames, i));
         if (k < 0)
-            return ft_vectorcall(real_print, args, nargsf, kwnames);
+            return call_print(args, nargsf, kwnames);
         kw[k] = args[nargs + i];
     }
     for (int k = 0; k < 2; k++) {
         if (kw[k] && kw[k] != Py_None && !PyUnicode_Check(kw[k]))
-            return ft_vectorcall(real_print, args, nargsf, kwnames);
+            return call_print(args, nargsf, kwnames);
     }
     file = kw[2] && kw[2] != Py_None ? kw[2] : PySys_GetObject("stdout");
     if (!file || file == Py_None)       /* print writes nothing */
-        return ft_vectorcall(real_print, args, nargsf, kwnames);
+        return call_print(args, nargsf, kwnames);
     strs = PyMem_Malloc(sizeof *strs * (size_t)(nargs + nkw + 1));
     if (!strs)
-        return ft_vectorcall(real_print, args, nargsf, kwnames);
+        return call_print(args, nargsf, kwnames);
     for (Py_ssize_t i = 0; i < nargs; i++) {
         strs[i] = PyObject_Str(args[i]);
         if (!strs[i]) {
@@ -344,13 +367,13 @@ static PyObject *traced_print(PyObject *self, PyObject *const *args, Py_ssize_t 
             while (i-- > 0)
                 Py_DECREF(strs[i]);
             PyMem_Free(strs);
-            return ft_vectorcall(real_print, args, nargsf, kwnames);
+            return call_print(args, nargsf, kwnames);
         }
     }
     for (Py_ssize_t i = 0; i < nkw; i++)
         strs[nargs + i] = args[nargs + i];
     Py_INCREF(file);
-    res = ft_vectorcall(real_print, strs, (size_t)nargs, kwnames);
+    res = call_print(strs, (size_t)nargs, kwnames);
     if (res)
         print_marker(strs, nargs, kw[0], kw[1], file);
     Py_DECREF(file);
@@ -404,6 +427,124 @@ static PyObject *wrap_print(PyObject *m, PyObject *real)
     Py_XDECREF(modname);
     Py_DECREF(builtins);
     return fn;
+}
+
+/* ---- writes to sys.stdout and sys.stderr, in C ----
+ *
+ * The program's own sys.stdout.write(...) (and writelines, which io implements by calling
+ * self.write per line) is marked as a `write`. The stream object gets an instance attribute
+ * `write`, found before its class's method, that calls the class's write exactly as the
+ * attribute lookup would have (same arguments, result, exceptions, buffering) and marks
+ * the text once it is written. Only io.TextIOWrapper objects, whose class defines no
+ * __slots__ and no __setattr__ of its own, are patched (_markers.py); writes through print
+ * or a log handler are left to those markers (quiet_writes). The self of the function is
+ * the stream, so the calls show as TextIOWrapper.write in mode all, as before. */
+
+static PyObject *s_write, *s_kind_write;
+static PyObject *patched[2];        /* the streams patched: stdout, stderr (strong) */
+static PyObject *patched_fn[2];     /* and what their `write` attribute was set to */
+
+static void write_marker(PyObject *stream, PyObject *text)
+{
+    ft_exc_state exc;
+    PyObject *fields;
+
+    ft_exc_save(&exc);
+    fields = PyDict_New();
+    if (fields && PyDict_SetItem(fields, s_text, text) == 0 &&
+        PyDict_SetItem(fields, s_file, stream == patched[0] ? s_stdout : s_stderr) == 0)
+        record(FT_REC_MARKER, s_kind_write, s_kind_write, 0, fields);
+    Py_XDECREF(fields);
+    ft_exc_restore(&exc);
+}
+
+static PyObject *traced_write(PyObject *stream, PyObject *const *args, Py_ssize_t nargs,
+                              PyObject *kwnames)
+{
+    PyObject *descr, *bound, *res;
+    descrgetfunc get;
+
+    /* The class's write, bound as an attribute lookup that skipped this one would bind it. */
+    descr = _PyType_Lookup(Py_TYPE(stream), s_write);
+    if (!descr) {
+        PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute 'write'",
+                     Py_TYPE(stream)->tp_name);
+        return NULL;
+    }
+    Py_INCREF(descr);
+    get = Py_TYPE(descr)->tp_descr_get;
+    bound = get ? get(descr, stream, (PyObject *)Py_TYPE(stream)) : Py_NewRef(descr);
+    Py_DECREF(descr);
+    if (!bound)
+        return NULL;
+    res = ft_vectorcall(bound, args, (size_t)nargs, kwnames);
+    Py_DECREF(bound);
+    if (res && ft_g.active && !quiet_writes && nargs == 1 && !kwnames &&
+        PyUnicode_Check(args[0]) && PyUnicode_GET_LENGTH(args[0]) > 0)
+        write_marker(stream, args[0]);
+    return res;
+}
+
+static PyMethodDef write_def = {
+    "write", (PyCFunction)(void (*)(void))traced_write, METH_FASTCALL | METH_KEYWORDS,
+    "write(s)\n--\n\nWrite s to the stream (its class's write), recorded as a 'write' "
+    "marker by functiontrace."
+};
+
+/* stream_write(stream, which) -> the function to set as stream.write; which: 0 stdout,
+ * 1 stderr. The stream is remembered, to tell its writes apart and to undo at stop. */
+static PyObject *stream_write(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
+{
+    long which;
+    PyObject *fn;
+
+    if (nargs != 2 || intern_names())
+        return nargs != 2 ? PyErr_Format(PyExc_TypeError, "stream_write(stream, which)") : NULL;
+    which = PyLong_AsLong(args[1]);
+    if (which != 0 && which != 1)
+        return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_ValueError, "which: 0 or 1");
+    if (!s_write && !(s_write = PyUnicode_InternFromString("write")))
+        return NULL;
+    if (!s_kind_write && !(s_kind_write = PyUnicode_InternFromString("write")))
+        return NULL;
+    fn = PyCFunction_NewEx(&write_def, args[0], NULL);
+    if (!fn)
+        return NULL;
+    Py_XSETREF(patched[which], Py_NewRef(args[0]));
+    Py_XSETREF(patched_fn[which], Py_NewRef(fn));
+    return fn;
+}
+
+/* quiet_writes(delta): writes of this thread are not marked while the count is above 0
+ * (a log record's handlers: its log marker has the text). */
+static PyObject *quiet(PyObject *m, PyObject *arg)
+{
+    long d = PyLong_AsLong(arg);
+
+    if (d == -1 && PyErr_Occurred())
+        return NULL;
+    quiet_writes += (int)d;
+    if (quiet_writes < 0)
+        quiet_writes = 0;
+    Py_RETURN_NONE;
+}
+
+void ft_markers_stop(void)
+{
+    ft_exc_state exc;
+
+    ft_exc_save(&exc);
+    for (int i = 0; i < 2; i++) {
+        PyObject *d = patched[i] ? PyObject_GetAttrString(patched[i], "__dict__") : NULL;
+        /* Only if the attribute is still ours: the program may have set its own. */
+        if (d && PyDict_Check(d) && PyDict_GetItemWithError(d, s_write) == patched_fn[i])
+            PyDict_DelItem(d, s_write);
+        Py_XDECREF(d);
+        PyErr_Clear();
+        Py_CLEAR(patched[i]);
+        Py_CLEAR(patched_fn[i]);
+    }
+    ft_exc_restore(&exc);
 }
 
 /* ---- exceptions, 3.12+ ----
@@ -473,34 +614,81 @@ static PyObject *frame_where(void)
 #endif
 }
 
-static void exception_marker(PyObject *event, PyObject *exc)
+int ft_markers_describe(PyObject *exc, PyObject **name, PyObject **qual, PyObject **msg)
 {
-    ft_exc_state saved;
     PyObject *type = (PyObject *)Py_TYPE(exc);
-    PyObject *name, *qual, *msg, *where, *fields = NULL;
 
-    ft_exc_save(&saved);
-    name = PyObject_GetAttrString(type, "__name__");
-    qual = PyObject_GetAttrString(type, "__qualname__");
-    msg = PyObject_Str(exc);
-    if (!msg) {
+    *name = PyObject_GetAttrString(type, "__name__");
+    *qual = PyObject_GetAttrString(type, "__qualname__");
+    *msg = PyObject_Str(exc);
+    if (!*msg) {
         PyErr_Clear();
-        msg = PyUnicode_FromString("<unprintable>");
+        *msg = PyUnicode_FromString("<unprintable>");
     }
-    where = frame_where();
-    if (name && qual && msg && where && PyUnicode_Check(name))
-        fields = PyDict_New();
+    PyErr_Clear();
+    if (*name && *qual && *msg && PyUnicode_Check(*name))
+        return 0;
+    Py_CLEAR(*name);
+    Py_CLEAR(*qual);
+    Py_CLEAR(*msg);
+    return -1;
+}
+
+static void put_exception(PyObject *event, PyObject *name, PyObject *qual, PyObject *msg,
+                          PyObject *where, uint64_t at)
+{
+    PyObject *fields = PyDict_New();
+
     if (fields && PyDict_SetItem(fields, s_event, event) == 0 &&
         PyDict_SetItem(fields, s_exception, qual) == 0 &&
         PyDict_SetItem(fields, s_message, msg) == 0 &&
         PyDict_SetItem(fields, s_where, where) == 0)
-        record(FT_REC_MARKER, s_kind_exc, name, 0, fields);
+        record_at(FT_REC_MARKER, s_kind_exc, name, 0, fields, at);
     Py_XDECREF(fields);
-    Py_XDECREF(where);
-    Py_XDECREF(msg);
-    Py_XDECREF(qual);
-    Py_XDECREF(name);
+}
+
+void ft_markers_exception(int handled, PyObject *name, PyObject *qual, PyObject *msg,
+                          PyObject *where, uint64_t at)
+{
+    ft_exc_state saved;
+
+    if (!s_kind_exc)
+        return;
+    ft_exc_save(&saved);
+    put_exception(handled ? s_handled : s_raise, name, qual, msg, where, at);
     ft_exc_restore(&saved);
+}
+
+int ft_markers_skipped_code(PyObject *code)
+{
+    return !s_frozen_importlib || skipped_code(code);
+}
+
+static void exception_marker(PyObject *event, PyObject *exc)
+{
+    ft_exc_state saved;
+    PyObject *name, *qual, *msg, *where;
+
+    ft_exc_save(&saved);
+    where = frame_where();
+    if (where && ft_markers_describe(exc, &name, &qual, &msg) == 0) {
+        put_exception(event, name, qual, msg, where, 0);
+        Py_DECREF(name);
+        Py_DECREF(qual);
+        Py_DECREF(msg);
+    }
+    Py_XDECREF(where);
+    ft_exc_restore(&saved);
+}
+
+/* GeneratorExit in a generator's or coroutine's own frame: it is being closed (close(), or
+ * dropped while suspended), which is not an exception of the program's; left out on every
+ * version (before 3.12 every close throws it, exctrack.c). */
+static int closing(PyObject *code, PyObject *exc)
+{
+    return (((PyCodeObject *)code)->co_flags &
+            (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) &&
+           PyErr_GivenExceptionMatches(exc, PyExc_GeneratorExit);
 }
 
 /* on_raise(code, offset, exc) */
@@ -510,7 +698,7 @@ static PyObject *on_raise(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
     int first;
 
     if (!ft_g.active || nargs != 3 || skipped_code(args[0]) ||
-        !PyExceptionInstance_Check(args[2]))
+        !PyExceptionInstance_Check(args[2]) || closing(args[0], args[2]))
         Py_RETURN_NONE;
     tb = PyException_GetTraceback(args[2]);
     first = !tb || !PyTraceBack_Check(tb) || ((PyTracebackObject *)tb)->tb_next == NULL;
@@ -524,7 +712,7 @@ static PyObject *on_raise(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *on_handled(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
 {
     if (ft_g.active && nargs == 3 && !skipped_code(args[0]) &&
-        PyExceptionInstance_Check(args[2]))
+        PyExceptionInstance_Check(args[2]) && !closing(args[0], args[2]))
         exception_marker(s_handled, args[2]);
     Py_RETURN_NONE;
 }
@@ -552,6 +740,21 @@ static PyObject *exception_hooks(PyObject *m, PyObject *files)
     return res;
 }
 
+/* exception_tracking(skip_files): exception markers from the unwinds the call hooks see,
+ * before 3.12 (exctrack.h), ignoring code of the files in skip_files. */
+static PyObject *exception_tracking(PyObject *m, PyObject *files)
+{
+    if (exc_names())
+        return NULL;
+    Py_XSETREF(skip_files, PyFrozenSet_New(files));
+    if (!skip_files)
+        return NULL;
+#if PY_VERSION_HEX < 0x030C0000
+    ft_exctrack_enabled = 1;
+#endif
+    Py_RETURN_NONE;
+}
+
 static PyObject *now(PyObject *m, PyObject *unused)
 {
     return PyLong_FromUnsignedLongLong(ft_clock_fast());
@@ -567,10 +770,22 @@ PyMethodDef ft_marker_methods[] = {
     { "wrap_print", wrap_print, METH_O,
       "wrap_print(real_print)\n--\n\n"
       "A print that calls real_print and records what it wrote as a 'print' marker." },
+    { "stream_write", (PyCFunction)(void (*)(void))stream_write, METH_FASTCALL,
+      "stream_write(stream, which)\n--\n\n"
+      "A function to set as stream.write (which: 0 for sys.stdout, 1 for sys.stderr) that "
+      "writes through the stream's class and records a 'write' marker; undone at stop()." },
+    { "quiet_writes", quiet, METH_O,
+      "quiet_writes(delta)\n--\n\n"
+      "Add delta to this thread's count of reasons not to mark writes (a log record being "
+      "handled: its marker has the text)." },
     { "exception_hooks", exception_hooks, METH_O,
       "exception_hooks(skip_files)\n--\n\n"
       "(on_raise, on_handled): sys.monitoring callbacks for RAISE and EXCEPTION_HANDLED that "
       "record 'exception' markers (3.12+), ignoring code of the files in skip_files." },
+    { "exception_tracking", exception_tracking, METH_O,
+      "exception_tracking(skip_files)\n--\n\n"
+      "Before 3.12: record 'exception' markers (raise, handled) from the frames the call "
+      "hooks see left by an exception, ignoring code of the files in skip_files." },
     { "now", now, METH_NOARGS,
       "now()\n--\n\nThe trace's clock, in ns (the time base of markers and events)." },
     { NULL, NULL, 0, NULL }

@@ -22,4 +22,22 @@
 
 extern PyMethodDef ft_marker_methods[];
 
+/* For exctrack.c, the exception markers of 3.8-3.11 (same kind and fields as 3.12's).
+ *
+ * describe: exc's type name, qualified name and str() (new references; "<unprintable>"
+ * when str() fails); 0, or -1 with nothing set. str() may run the program's code: the
+ * caller has saved the pending exception and muted the thread (tstate.h).
+ * exception: record an `exception` marker, `raise` or (handled) `handled`, at time at (0:
+ * now); leaves the pending exception alone.
+ * skipped_code: whether exceptions of code are left out (the recorder's own files, the
+ * frozen import system; everything until markers are installed). */
+int ft_markers_describe(PyObject *exc, PyObject **name, PyObject **qual, PyObject **msg);
+void ft_markers_exception(int handled, PyObject *name, PyObject *qual, PyObject *msg,
+                          PyObject *where, uint64_t at);
+int ft_markers_skipped_code(PyObject *code);
+
+/* stop(): give sys.stdout/sys.stderr back their class's write, where it is still ours
+ * (the next start patches them again, _markers.py). GIL held. */
+void ft_markers_stop(void);
+
 #endif

@@ -385,6 +385,7 @@ static PyObject *stop(PyObject *module, PyObject *args, PyObject *kwargs)
     if (ft_g.active) {
         ft_g.active = 0;
         ft_backend_uninstall();
+        ft_markers_stop();
         ft_tstate_flush_all();
         ft_writer_close(ft_clock_now(), &how, &s);
         discard_session();

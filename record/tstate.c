@@ -106,6 +106,11 @@ static size_t full_limit(const ft_tstate *ts)
 static void set_limit(ft_tstate *ts)
 {
     size_t limit = full_limit(ts);
+
+    if (ts->muted || ts->exc_hold) {
+        ts->limit = 0;
+        return;
+    }
     if (ts->name_tries > 0 && ts->buf.len < limit)
         limit = ts->buf.len;
     ts->limit = limit;
@@ -262,6 +267,8 @@ int ft_tstate_make_room(ft_tstate *ts)
 
 static int make_room(ft_tstate *ts)
 {
+    if (FT_UNLIKELY(ts->muted))
+        return -1;
     if (ts->base) {
         if (ts->name_tries > 0) {
             ts->name_tries--;
@@ -299,6 +306,27 @@ int ft_tstate_put_record(ft_tstate *ts, const uint8_t *rec, size_t n)
     return 0;
 }
 
+/* The limit after a change of muted or exc_hold. */
+static void reset_limit(ft_tstate *ts)
+{
+    if (!ts->base)
+        ts->limit = 0;      /* no buffer: the next event allocates one (make_room) */
+    else
+        set_limit(ts);
+}
+
+void ft_tstate_mute(ft_tstate *ts, int on)
+{
+    ts->muted = on;
+    reset_limit(ts);
+}
+
+void ft_tstate_hold(ft_tstate *ts, int on)
+{
+    ts->exc_hold = on;
+    reset_limit(ts);
+}
+
 void ft_tstate_flush_all(void)
 {
     ft_mem_busy++;
@@ -315,6 +343,10 @@ void ft_tstate_free_all(void)
     for (; ts; ts = next) {
         next = ts->next;
         Py_XDECREF(ts->thread);
+        Py_XDECREF(ts->exc_where);
+        Py_XDECREF(ts->exc_name);
+        Py_XDECREF(ts->exc_qual);
+        Py_XDECREF(ts->exc_msg);
         free(ts->base);
         free(ts);
     }

@@ -44,6 +44,18 @@ typedef struct ft_tstate {
                                    the thread ends or at stop), to read its current name */
     int name_tries;             /* lookups left while the Thread object is unknown */
     int need_sentinel;          /* install the end-of-thread capsule with the next buffer */
+    int muted;                  /* events dropped, uncounted, while the recorder itself runs
+                                   Python code in this thread (ft_tstate_mute) */
+    int exc_hold;               /* every event takes the slow path (limit 0) while an
+                                   exception is in flight (exctrack.h, ft_tstate_hold) */
+    /* The exception unwinding this thread's frames, before 3.12 (exctrack.h). */
+    uintptr_t exc_id;           /* its value's address: identity only, never dereferenced */
+    uint64_t exc_raise_ns;      /* time of its raise marker while that waits for the
+                                   exception itself (profile hook), else 0 */
+    int exc_tb_len;             /* traceback entries it has when it was just raised, where
+                                   the profile hook's trace function first sees it */
+    PyObject *exc_where;        /* where it was raised (str), for that marker */
+    PyObject *exc_name, *exc_qual, *exc_msg;   /* its marker fields, once known */
     size_t name_len;
     char name[FT_THREAD_NAME_MAX];
     struct ft_tstate *next;     /* registry */
@@ -55,6 +67,8 @@ typedef struct ft_tstate {
 typedef struct ft_tls_slot {
     ft_tstate *ts;
     uint32_t gen;
+    int exc_flying;             /* an exception is unwinding frames (exctrack.h); whatever
+                                   the generation: a stale one is cleared by the next event */
 } ft_tls_slot;
 
 extern __thread ft_tls_slot ft_tls __attribute__((tls_model("initial-exec")));
@@ -76,6 +90,17 @@ int ft_tstate_make_room(ft_tstate *ts);
  * than a whole buffer): the record is dropped. */
 int ft_tstate_put_record(ft_tstate *ts, const uint8_t *rec, size_t n);
 
+/* Mute (on) or unmute ts: while muted its events are dropped without being counted and
+ * markers are not recorded, for Python code the recorder runs itself (str() of an exception)
+ * under a hook that would otherwise record it as the program's. The hot path pays nothing:
+ * a muted thread's limit sends every event to the slow path. */
+void ft_tstate_mute(ft_tstate *ts, int on);
+
+/* Hold (on) ts's limit at 0: every event takes the slow path, where a backend that checks
+ * the limit first meets the end of an exception's flight (backend_evalframe.c) at no cost
+ * to the other events. Events are recorded as usual. */
+void ft_tstate_hold(ft_tstate *ts, int on);
+
 /* Write every thread's buffered events as chunks (GIL held, no hook running). */
 void ft_tstate_flush_all(void);
 /* Free every state of the registry (after flush_all, or without writing in a fork child). */
@@ -94,7 +119,8 @@ static inline ft_tstate *ft_tstate_current(void)
  * writing a chunk is charged to the caller rather than to the function being entered. A time
  * before the previous event's (ft_clock_fast re-anchored in between: clock.h) is taken as
  * the previous event's, as FORMAT.md wants times that never decrease within a thread. */
-static inline void ft_tstate_put(ft_tstate *ts, int type, uint32_t fid, uint64_t now)
+static inline __attribute__((always_inline)) void
+ft_tstate_put(ft_tstate *ts, int type, uint32_t fid, uint64_t now)
 {
     if (FT_UNLIKELY(ts->buf.len >= ts->limit)) {
         if (ft_tstate_make_room(ts))

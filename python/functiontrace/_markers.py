@@ -30,9 +30,18 @@ process records):
   tool id of our own (not the profiler's, which the recorder's call hooks use), with C
   callbacks (record/markers.c): where each exception is first raised, and each ``except``
   or ``finally`` block that takes it; not those of the recorder's own files or of the
-  frozen import system. On every version, an exception that reaches the top of a thread
-  (``sys.excepthook``, ``threading.excepthook``). Before 3.12 the call hook reports no
-  exceptions, so raises and handlers are not shown there.
+  frozen import system. Before 3.12, from the frames the call hooks see left by an
+  exception (record/exctrack.h): where it left the first frame, and the frame where it
+  stopped; an exception raised and caught inside one frame leaves none, and is not shown.
+  On every version, an exception that reaches the top of a thread (``sys.excepthook``,
+  ``threading.excepthook``).
+- ``write``: ``sys.stdout`` and ``sys.stderr``, when they are the interpreter's
+  ``io.TextIOWrapper`` objects, get an instance attribute ``write`` (C, record/markers.c)
+  that calls their class's ``write`` and marks the text: the program's own
+  ``sys.stdout.write(...)``, ``writelines`` (one marker per line: io implements it with
+  ``self.write``), ``warnings``, tracebacks. Not what ``print`` writes, nor a log record's
+  handlers (their markers hold the text), nor the ``buffer`` underneath. Removed by
+  ``stop()`` if still ours, put back by the next start.
 - ``gc``: a ``gc.callbacks`` entry times each collection.
 - ``thread``: ``threading.Thread`` gets markers when a thread starts and ends (in that
   thread) and when it is renamed (in the thread that renames it).
@@ -176,11 +185,34 @@ def _hook_print():
 
 # ---- logging ----
 
+# ---- writes to sys.stdout and sys.stderr ----
+
+def _hook_streams():
+    """sys.stdout and sys.stderr, when they are the interpreter's io.TextIOWrapper objects,
+    get an instance attribute `write` (record/markers.c) that writes through their class
+    and marks the text. A stream the program put in their place is left alone, and so is
+    one whose `write` is already set on the instance (by the program, or by us)."""
+    make = getattr(_ft, "stream_write", None)
+    if make is None:
+        return
+    import io
+    for which, name in enumerate(("stdout", "stderr")):
+        stream = getattr(sys, name, None)
+        if type(stream) is not io.TextIOWrapper:
+            continue
+        d = getattr(stream, "__dict__", None)
+        if not isinstance(d, dict) or "write" in d:
+            continue
+        d["write"] = make(stream, which)
+
+
 def _hook_logging(logging):
     Logger = logging.Logger
     real = Logger.callHandlers
     if getattr(real, "_functiontrace", False):
         return
+
+    quiet = getattr(_ft, "quiet_writes", None)
 
     def callHandlers(self, record):
         if _active():
@@ -194,6 +226,13 @@ def _hook_logging(logging):
                     "where": "%s:%s" % (record.pathname, record.lineno)})
             except Exception:
                 pass
+            if quiet is not None:
+                # Its handlers' writes to sys.stdout/sys.stderr are this marker's text.
+                quiet(1)
+                try:
+                    return real(self, record)
+                finally:
+                    quiet(-1)
         return real(self, record)
     _copy_names(callHandlers, real)
     callHandlers._functiontrace = True
@@ -259,6 +298,10 @@ _TOOL_IDS = (4, 3)
 def _hook_monitoring():
     mon = getattr(sys, "monitoring", None)
     if mon is None:
+        # Before 3.12: from the frames the call hooks see left (record/exctrack.h).
+        tracking = getattr(_ft, "exception_tracking", None)
+        if tracking is not None:
+            tracking(_package_files())
         return
     for tool in _TOOL_IDS:
         if mon.get_tool(tool) == "functiontrace markers":
@@ -286,6 +329,19 @@ def _innermost(tb):
                            tb.tb_lineno)
 
 
+def _quietly(fn, *args):
+    """fn(*args) with its writes to sys.stdout/sys.stderr unmarked: the traceback it
+    prints is the uncaught marker's exception."""
+    quiet = getattr(_ft, "quiet_writes", None)
+    if quiet is None:
+        return fn(*args)
+    quiet(1)
+    try:
+        return fn(*args)
+    finally:
+        quiet(-1)
+
+
 def _hook_excepthook():
     real = sys.excepthook
     if getattr(real, "_functiontrace", False):
@@ -298,6 +354,7 @@ def _hook_excepthook():
                                   _innermost(tb))
             except Exception:
                 pass
+            return _quietly(real, typ, value, tb)
         return real(typ, value, tb)
     _copy_names(excepthook, real)
     excepthook._functiontrace = True
@@ -372,6 +429,7 @@ def _hook_threading(threading):
                     _exception_marker("uncaught", args.exc_value, _innermost(args.exc_traceback))
                 except Exception:
                     pass
+                return _quietly(real_excepthook, args)
             return real_excepthook(args)
         _copy_names(excepthook, real_excepthook)
         threading.excepthook = excepthook
@@ -387,17 +445,24 @@ def install(when_imported):
     inherits them). when_imported(name, then) calls then(module) once module `name` is
     imported (functiontrace._process), so that logging and threading are hooked without
     importing them."""
-    if _installed[0] or _ft is None:
+    if _ft is None:
+        return
+    if _installed[0]:
+        _guarded(_hook_streams)     # stop() gave the streams their write back
         return
     import os
     if os.environ.get("FUNCTIONTRACE_MARKERS") == "0":   # for measuring their cost
         return
     _installed[0] = True
-    for hook in (_hook_print,
+    for hook in (_hook_print, _hook_streams,
                  _hook_imports, _hook_excepthook, _hook_gc, _hook_monitoring,
                  lambda: when_imported("logging", _hook_logging),
                  lambda: when_imported("threading", _hook_threading)):
-        try:
-            hook()
-        except Exception:
-            pass
+        _guarded(hook)
+
+
+def _guarded(hook):
+    try:
+        hook()
+    except Exception:
+        pass
