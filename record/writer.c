@@ -7,10 +7,10 @@
  *
  * The compressor thread. Compressing a chunk is the largest single cost of an event (zstd
  * level 1 runs at ~335 MB/s on this project's 2-core VM: ~15 ns of an event's ~5 raw bytes,
- * more than the rest of the recorder's work on it), and none of it needs the traced thread:
- * a full chunk is handed over as a whole buffer, and one thread per process compresses and
- * writes it while the program runs on. The traced thread gets a recycled buffer back and
- * goes on. On a machine with a spare core this takes compression out of the program's wall
+ * about as much as the rest of the recorder's work on it), and none of it needs the traced
+ * thread: a full chunk is handed over as a whole buffer, and one thread per process
+ * compresses and writes it while the program runs on. The traced thread gets a recycled
+ * buffer back and goes on. On a machine with a spare core this takes compression out of the program's wall
  * time; its CPU time stays (the thread is part of the process).
  *
  * The compressor is only ever given one uncompressed chunk at a time: a chunk that fills up
