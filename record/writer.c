@@ -10,8 +10,8 @@
  * about as much as the rest of the recorder's work on it), and none of it needs the traced
  * thread: a full chunk is handed over as a whole buffer, and one thread per process
  * compresses and writes it while the program runs on. The traced thread gets a recycled
- * buffer back and goes on. On a machine with a spare core this takes compression out of the program's wall
- * time; its CPU time stays (the thread is part of the process).
+ * buffer back and goes on. On a machine with a spare core this takes compression out of
+ * the program's wall time; its CPU time stays (the thread is part of the process).
  *
  * The compressor is only ever given one uncompressed chunk at a time: a chunk that fills up
  * while it is busy is compressed by the thread that filled it (see submit_unlocked), as
