@@ -94,8 +94,10 @@ static Py_ssize_t tb_len(PyObject *tb)
 {
     Py_ssize_t n = 0;
 
-    for (; tb && PyTraceBack_Check(tb) && n < 3; tb = (PyObject *)((PyTracebackObject *)tb)->tb_next)
+    while (tb && PyTraceBack_Check(tb) && n < 3) {
+        tb = (PyObject *)((PyTracebackObject *)tb)->tb_next;
         n++;
+    }
     return n;
 }
 

@@ -106,7 +106,6 @@ static struct {
     ft_buf scratch;         /* one CHUNK record */
     job *head, *tail;       /* the queue */
     unsigned queued;
-    unsigned raw;           /* queued jobs left for the consumer to compress */
     int busy;               /* the compressor thread is working on a job it took */
     int want_thread;        /* start the thread with the next job (lazily: a process that
                                never fills a chunk never has one) */
@@ -317,8 +316,6 @@ static void *compressor_main(void *arg)
         if (!w.head)
             break;
         j = w.head;
-        if (j->state == JOB_RAW)
-            w.raw--;
         w.head = j->next;
         if (!w.head)
             w.tail = NULL;
@@ -419,9 +416,9 @@ static void submit_unlocked(job *j)
     }
     while (w.queued >= QUEUE_MAX && w.thread_on)
         pthread_cond_wait(&w.done, &w.lock);
-    if (!w.busy && w.raw == 0) {
+    /* Idle and nothing queued: the chunk is the only uncompressed one it will have. */
+    if (!w.busy && !w.head) {
         j->state = JOB_RAW;
-        w.raw++;
         enqueue_unlocked(j);
         pthread_cond_signal(&w.work);
         return;
@@ -462,7 +459,6 @@ static void reset_unlocked(void)
     }
     w.tail = NULL;
     w.queued = 0;
-    w.raw = 0;
     w.busy = 0;
     free_spares_unlocked();
     ft_buf_fini(&w.defs);
