@@ -46,6 +46,10 @@ static inline int64_t ft_clock_wall(void)
  * calibrate it (a few hundred microseconds). Idempotent. */
 void ft_clock_init(void);
 
+/* What ft_clock_fast reads, after ft_clock_init: the clocksource whose TSC stands in for
+ * CLOCK_MONOTONIC ("tsc", "kvm-clock", ...), or "clock_gettime". */
+const char *ft_clock_source(void);
+
 #ifdef FT_CLOCK_TSC
 typedef struct ft_tsc {
     uint64_t base_tsc, base_ns;   /* the latest anchor: a (TSC, CLOCK_MONOTONIC) pair */

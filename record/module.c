@@ -498,6 +498,12 @@ static PyObject *stats(PyObject *module, PyObject *unused)
     return stats_dict(&s);
 }
 
+static PyObject *clock_source(PyObject *module, PyObject *unused)
+{
+    ft_clock_init();
+    return PyUnicode_FromString(ft_clock_source());
+}
+
 /* ---- signal guards (sigguard.h) ---- */
 
 static PyObject *guard_signal(PyObject *module, PyObject *args)
@@ -587,6 +593,10 @@ static PyMethodDef methods[] = {
     { "stats", stats, METH_NOARGS,
       "stats()\n--\n\nCounts so far of the current or last recording (events and chunks "
       "written, dropped events, functions defined)." },
+    { "clock_source", clock_source, METH_NOARGS,
+      "clock_source()\n--\n\nWhat event timestamps are read from: the name of the kernel "
+      "clocksource whose TSC stands in for CLOCK_MONOTONIC ('tsc', 'kvm-clock', ...), or "
+      "'clock_gettime' (FUNCTIONTRACE_CLOCK=exact, or no usable TSC)." },
     { NULL, NULL, 0, NULL }
 };
 
