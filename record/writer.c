@@ -5,21 +5,25 @@
  * most one partial frame at the end. The descriptor is opened with O_APPEND: a fork child
  * that inherits it (before it abandons it) cannot overwrite what the parent wrote.
  *
- * The compressor thread. Compressing a chunk is the largest single cost of an event (zstd
- * level 1 runs at ~335 MB/s on this project's 2-core VM: ~15 ns of an event's ~5 raw bytes,
- * about as much as the rest of the recorder's work on it), and none of it needs the traced
- * thread: a full chunk is handed over as a whole buffer, and one thread per process
- * compresses and writes it while the program runs on. The traced thread gets a recycled
- * buffer back and goes on. On a machine with a spare core this takes compression out of
- * the program's wall time; its CPU time stays (the thread is part of the process).
+ * The compressor thread (FUNCTIONTRACE_WRITER=thread, or =auto: when the process may use
+ * two CPUs or more). None of a chunk's compression needs the traced thread: a full chunk is
+ * handed over as a whole buffer, and one thread per process compresses and writes it while
+ * the program runs on with a recycled buffer. On a machine with a spare core this takes
+ * compression out of the program's wall time; its CPU time stays (the thread is part of the
+ * process). It is not the default: since chunks are packed EVENTS records (FORMAT.md 2.0),
+ * zstd takes ~4–6 ns an event, and on this project's 2-vCPU VM, whose vCPUs share one
+ * core's resources, the thread added ~10 % of CPU time and took nothing off the wall time
+ * (make bench, ft-*-thread against ft-*). By default chunks are compressed and written by the
+ * thread that filled them, which also bounds what a SIGKILL loses to the chunks being
+ * filled.
  *
  * The compressor is only ever given one uncompressed chunk at a time: a chunk that fills up
  * while it is busy is compressed by the thread that filled it (see submit_unlocked), as
  * without the thread, and only its frames are queued (QUEUE_MAX of them at most). So a
  * SIGKILL loses at most two chunks beyond the chunks being filled (the one the compressor
  * is at and one queued), and a busy machine makes the thread no worse than inline
- * compression. FUNCTIONTRACE_WRITER=inline (or a single usable CPU) keeps everything in the
- * traced threads, so that a full chunk is in the file before its thread records again.
+ * compression. Inline (the default, or a single usable CPU under auto), everything stays in
+ * the traced threads, so that a full chunk is in the file before its thread records again.
  *
  * Ordering: the queue is FIFO and has one consumer, and each queued chunk carries the
  * definitions pending when it was queued, so definitions still reach the file before any
@@ -341,9 +345,9 @@ static void drain_unlocked(void)
         pthread_cond_wait(&w.done, &w.lock);
 }
 
-/* Whether to compress in a thread of our own: FUNCTIONTRACE_WRITER=thread or inline says;
- * by default, when the process may run on two CPUs or more (with one, the thread would only
- * take turns with the program). */
+/* Whether to compress in a thread of our own: FUNCTIONTRACE_WRITER=thread, or =auto when
+ * the process may run on two CPUs or more (with one, the thread would only take turns with
+ * the program); by default (or =inline) not. */
 static int thread_allowed(void)
 {
     const char *v = getenv(WRITER_ENV);
@@ -351,7 +355,7 @@ static int thread_allowed(void)
 
     if (v && strcmp(v, "thread") == 0)
         return 1;
-    if (v && strcmp(v, "inline") == 0)
+    if (!v || strcmp(v, "auto") != 0)
         return 0;
     if (sched_getaffinity(0, sizeof set, &set) != 0)
         return 0;

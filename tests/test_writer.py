@@ -1,5 +1,5 @@
-"""The writer's compressor thread (record/writer.c; the default on 2+ CPUs,
-FUNCTIONTRACE_WRITER=thread|inline chooses): chunks are compressed and written by a thread of
+"""The writer's compressor thread (record/writer.c; FUNCTIONTRACE_WRITER=thread, or =auto on
+2+ CPUs; inline by default): chunks are compressed and written by a thread of
 the recorder's own, which must change neither what the trace holds nor what the program
 sees."""
 
@@ -136,11 +136,12 @@ COUNT_THREADS = """
 
 
 @pytest.mark.parametrize("env, cpus, threads", [
-    ({}, None, 2),                                  # default, 2+ CPUs: the thread
-    ({}, "0", 1),                                   # default, one usable CPU: inline
+    ({}, None, 1),                                  # default: inline
+    ({"FUNCTIONTRACE_WRITER": "auto"}, None, 2),    # auto, 2+ CPUs: the thread
+    ({"FUNCTIONTRACE_WRITER": "auto"}, "0", 1),     # auto, one usable CPU: inline
     ({"FUNCTIONTRACE_WRITER": "inline"}, None, 1),
     ({"FUNCTIONTRACE_WRITER": "thread"}, "0", 2),
-], ids=["default", "default-1cpu", "inline", "thread-1cpu"])
+], ids=["default", "auto", "auto-1cpu", "inline", "thread-1cpu"])
 def test_which_writer(rec, tmp_path, env, cpus, threads):
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("needs 2 CPUs")

@@ -17,10 +17,10 @@ workload in a fresh process, N times, and reports medians:
   floor-evalframe     an empty PEP 523 frame evaluator (every version)
   ft-all, ft-python   python -m functiontrace.record --mode all|python; the modes are read
                       from the recorder's --help at run time, so modes it lacks are skipped.
-                      As a user gets it: on 2+ CPUs with the compressor thread (full chunks
-                      compressed and written by a thread of the recorder's own)
-  ft-all-inline,      the same with FUNCTIONTRACE_WRITER=inline: each chunk compressed by the
-  ft-python-inline    thread that filled it (the default on one CPU)
+                      As a user gets it: each full chunk compressed and written by the
+                      thread that filled it
+  ft-all-thread,      the same with FUNCTIONTRACE_WRITER=thread: full chunks compressed and
+  ft-python-thread    written by a compressor thread of the recorder's own
   ft-memory           --mode all --memory: every call and every allocation and free of
                       Python's allocators (needs a recorder whose --help offers --memory)
   ft-python-prof      only when asked for (--config): --mode python as it was before the
@@ -93,8 +93,8 @@ CONFIGS = [
     {"name": "floor-evalframe", "needs": "floor"},
     {"name": "ft-all", "needs": "ft-mode-all"},
     {"name": "ft-python", "needs": "ft-mode-python"},
-    {"name": "ft-all-inline", "needs": "ft-mode-all"},
-    {"name": "ft-python-inline", "needs": "ft-mode-python"},
+    {"name": "ft-all-thread", "needs": "ft-mode-all"},
+    {"name": "ft-python-thread", "needs": "ft-mode-python"},
     {"name": "ft-memory", "needs": "ft-memory"},
     {"name": "ft-python-prof", "needs": "ft-mode-python", "default": False},
     {"name": "ft-python-exact", "needs": "ft-mode-python", "default": False},
@@ -103,8 +103,8 @@ CONFIGS = [
 CONFIG_NAMES = [c["name"] for c in CONFIGS]
 DEFAULT_CONFIGS = [c["name"] for c in CONFIGS if c.get("default", True)]
 # The recorder's mode of each functiontrace configuration.
-FT_MODES = {"ft-all": "all", "ft-python": "python", "ft-all-inline": "all",
-            "ft-python-inline": "python", "ft-memory": "all", "ft-python-prof": "python",
+FT_MODES = {"ft-all": "all", "ft-python": "python", "ft-all-thread": "all",
+            "ft-python-thread": "python", "ft-memory": "all", "ft-python-prof": "python",
             "ft-python-exact": "python", "ft-all-exact": "all"}
 FLOOR_MODES = {"floor-setprofile": "setprofile", "floor-mon-all": "monitoring-all",
                "floor-mon-python": "monitoring-python", "floor-evalframe": "evalframe"}
@@ -113,7 +113,7 @@ FLOOR_MODES = {"floor-setprofile": "setprofile", "floor-mon-all": "monitoring-al
 SHORT = {"untraced": "untraced", "cProfile": "cProfile", "floor-setprofile": "floor-sp",
          "floor-mon-all": "floor-mon", "floor-mon-python": "floor-monpy",
          "floor-evalframe": "floor-ef", "ft-all": "ft-all", "ft-python": "ft-python",
-         "ft-all-inline": "ft-all-inl", "ft-python-inline": "ft-py-inl",
+         "ft-all-thread": "ft-all-thr", "ft-python-thread": "ft-py-thr",
          "ft-memory": "ft-mem", "ft-python-prof": "ft-py-prof", "ft-python-exact": "ft-py-exact",
          "ft-all-exact": "ft-all-exact"}
 
@@ -249,8 +249,8 @@ class Bench:
             env["FUNCTIONTRACE_BACKEND"] = py["ft_backend"]
         if config in ("ft-python-prof", "ft-python-exact", "ft-all-exact"):
             env["FUNCTIONTRACE_CLOCK"] = "exact"
-        if config.endswith("-inline"):
-            env["FUNCTIONTRACE_WRITER"] = "inline"
+        if config.endswith("-thread"):
+            env["FUNCTIONTRACE_WRITER"] = "thread"
         return env
 
     def run_once(self, py, workload, config):
