@@ -227,8 +227,8 @@ int main(int argc, char **argv)
             usage(stdout);
             exit(EXIT_CLEAN);
         case OPT_VERSION:
-            printf("ft-convert %s (functiontrace), reads trace format version %d\n",
-                   FT_CONVERT_VERSION, FT_FORMAT_VERSION);
+            printf("ft-convert %s (functiontrace), reads trace format versions %d to %d\n",
+                   FT_CONVERT_VERSION, FT_FORMAT_VERSION_MIN, FT_FORMAT_VERSION);
             exit(EXIT_CLEAN);
         case 'f':
             if (strcmp(optarg, "firefox") && strcmp(optarg, "chrome") && strcmp(optarg, "summary")) {

@@ -104,8 +104,8 @@ static void report_open(ft_report *r, const char *path, ft_status st, unsigned v
         ft_report_problem(r, path, 0, "not a functiontrace trace (no signature frame)");
         break;
     case FT_EVERSION:
-        ft_report_problem(r, path, 0, "trace format version %u; this ft-convert reads version %d",
-                          version, FT_FORMAT_VERSION);
+        ft_report_problem(r, path, 0, "trace format version %u; this ft-convert reads "
+                          "versions %d to %d", version, FT_FORMAT_VERSION_MIN, FT_FORMAT_VERSION);
         break;
     default:
         ft_report_problem(r, path, 0, "cannot open: %s", ft_status_str(st));
@@ -340,7 +340,7 @@ static inline size_t fast_uint(const uint8_t *p, const uint8_t *end, uint64_t *v
     return n + 1;
 }
 
-/* The event record as the recorder writes it, decoded in line: a fixarray of exactly 3,
+/* The event record as the 1.x recorder wrote it, decoded in line: a fixarray of exactly 3,
  * a fixint type 16..20, two unsigned integers. Anything else (extra fields, signed
  * encodings, a cut record) returns 0 and goes through ft_trace_next, which remains the
  * one authority on the format; this only spares the hot path its generality.
@@ -368,30 +368,30 @@ static ft_status read_block(ft_proc *p, ft_report *r, const uint8_t *data, size_
                             uint64_t offset, int first_frame, int deferred,
                             ft_tstream **chunk_of)
 {
-    ft_mp_reader mr;
+    ft_block_reader br;
     ft_record rec;
     ft_tstream *cur = NULL;
     ft_status st;
     int n = 0;
 
     *chunk_of = NULL;
-    ft_mp_reader_init(&mr, data, len);
+    ft_block_init(&br, data, len);
     for (;; n++) {
-        size_t at = ft_mp_offset(&mr);
         int type;
         uint64_t dt, fid;
-        if (cur && fast_event(&mr, &type, &dt, &fid)) {
+        if (cur && (ft_block_fast_event(&br, &type, &dt, &fid) ||
+                    (!br.op && fast_event(&br.r, &type, &dt, &fid)))) {
             if ((st = ft_tstream_event(cur, type, dt, proc_fid(p, fid))))
                 return st;
             p->events++;
             continue;
         }
-        st = ft_trace_next(&mr, &rec);
+        st = ft_block_next(&br, &rec);
         if (st == FT_END)
             return FT_OK;
         if (st) {
             problem(p, r, offset, "record at byte %zu of the frame: %s; rest of the frame "
-                    "skipped", at, ft_status_str(st));
+                    "skipped", br.at, ft_status_str(st));
             return FT_OK;
         }
         if (ft_rec_is_event(rec.type)) {
@@ -454,9 +454,9 @@ static ft_status read_block(ft_proc *p, ft_report *r, const uint8_t *data, size_
                         problem(p, r, offset, "header: %s", ft_status_str(st));
                 }
                 if (p->has_header && p->header_st == FT_EVERSION)
-                    problem(p, r, offset, "the header says format version %" PRIu64 ", the "
-                            "signature frame version %d; read as version %d",
-                            p->header.format_version, FT_FORMAT_VERSION, FT_FORMAT_VERSION);
+                    problem(p, r, offset, "the header says format version %" PRIu64 ", which "
+                            "this ft-convert does not read; read as the signature frame says",
+                            p->header.format_version);
             } else {
                 problem(p, r, offset, "unexpected HEADER record; frame skipped");
             }
@@ -468,6 +468,7 @@ static ft_status read_block(ft_proc *p, ft_report *r, const uint8_t *data, size_
             }
             {
                 ft_trailer t;
+                ft_mp_reader mr;
                 ft_mp_reader_init(&mr, data, len);
                 st = ft_trace_read_trailer(&mr, &t);
                 if (st == FT_ENOMEM)

@@ -99,7 +99,7 @@ static ft_status check_signature(const uint8_t *p, size_t len, unsigned *version
     version = (unsigned)p[16] | (unsigned)p[17] << 8;
     if (version_out)
         *version_out = version;
-    return version == FT_FORMAT_VERSION ? FT_OK : FT_EVERSION;
+    return ft_format_version_known(version) ? FT_OK : FT_EVERSION;
 }
 
 static ft_status reader_new(const uint8_t *data, size_t len, ft_file_reader **out)

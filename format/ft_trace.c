@@ -344,6 +344,16 @@ static ft_status read_marker(ft_mp_reader *r, ft_record *rec, int interval, uint
     return skip_n(r, n - want);
 }
 
+/* A msgpack bin (EVENTS' streams are bin only). */
+static ft_status r_bin(ft_mp_reader *r, ft_str *out)
+{
+    if (ft_mp_at_end(r))
+        return FT_ETRUNC;
+    if (r->p[0] < 0xc4 || r->p[0] > 0xc6)
+        return FT_ECORRUPT;
+    return ft_mp_r_str(r, out);
+}
+
 ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec)
 {
     const uint8_t *start = r->p;
@@ -401,6 +411,17 @@ ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec)
         if (n < (uint32_t)k) { st = FT_ECORRUPT; goto out; }
         if ((st = r_uints(r, f, k)) || (st = skip_n(r, n - (uint32_t)k)))
             goto out;
+        break;
+    }
+    case FT_REC_EVENTS: {
+        ft_str ops, dts;
+        if (n < 2) { st = FT_ECORRUPT; goto out; }
+        if ((st = r_bin(r, &ops)) || (st = r_bin(r, &dts)) || (st = skip_n(r, n - 2)))
+            goto out;
+        rec->u.events.ops = (const uint8_t *)ops.ptr;
+        rec->u.events.ops_len = ops.len;
+        rec->u.events.dts = (const uint8_t *)dts.ptr;
+        rec->u.events.dts_len = dts.len;
         break;
     }
     case FT_REC_HEADER: case FT_REC_TRAILER:
@@ -554,9 +575,10 @@ ft_status ft_trace_read_header(ft_mp_reader *r, ft_header *h)
         goto out;
     }
     /* A newer version may have other required keys: report the version, not the keys.
-     * Any minor version of this major one is read (FORMAT.md: a 1.x decoder reads 1.y). */
+     * Any minor version of a major one it knows is read (FORMAT.md: a 2.x decoder reads
+     * 1.y and 2.y). */
     if (seen & 1u) {
-        if (h->format_version != FT_FORMAT_VERSION) {
+        if (!ft_format_version_known(h->format_version)) {
             st = FT_EVERSION;
             goto out;
         }
@@ -644,4 +666,117 @@ void ft_trailer_fini(ft_trailer *t)
     ft_free(t->end_reason);
     ft_free(t->process_label);
     memset(t, 0, sizeof *t);
+}
+
+/* bin 32 always: the recorder fills its head in after the stream, and decoders take any. */
+static void put_bin32_head(ft_buf *b, size_t n)
+{
+    uint8_t *p = b->ptr + b->len;
+
+    p[0] = 0xc6;
+    p[1] = (uint8_t)(n >> 24);
+    p[2] = (uint8_t)(n >> 16);
+    p[3] = (uint8_t)(n >> 8);
+    p[4] = (uint8_t)n;
+    b->len += 5;
+}
+
+ft_status ft_trace_put_events(ft_buf *b, const uint8_t *ops, size_t ops_len,
+                              const uint8_t *dts, size_t dts_len)
+{
+    ft_status st;
+
+    if (ops_len > 0xffffffffu || dts_len > 0xffffffffu)
+        return FT_ECORRUPT;
+    if ((st = ft_buf_reserve(b, 2 + 5 + ops_len + 5 + dts_len)))
+        return st;
+    ft_mp_w_array(b, 3);
+    ft_mp_w_uint(b, FT_REC_EVENTS);
+    put_bin32_head(b, ops_len);
+    if (ops_len)
+        memcpy(b->ptr + b->len, ops, ops_len);
+    b->len += ops_len;
+    put_bin32_head(b, dts_len);
+    if (dts_len)
+        memcpy(b->ptr + b->len, dts, dts_len);
+    b->len += dts_len;
+    return FT_OK;
+}
+
+/* ---- a block's records, EVENTS expanded ---- */
+
+void ft_block_init(ft_block_reader *b, const void *data, size_t len)
+{
+    memset(b, 0, sizeof *b);
+    ft_mp_reader_init(&b->r, data, len);
+}
+
+static size_t block_offset(const ft_block_reader *b, const uint8_t *p)
+{
+    return (size_t)(p - b->r.start);
+}
+
+/* The next entry of the EVENTS record being expanded. FT_END when its ops are used up
+ * (and its dts with them); a placeholder reads the record it stands for. */
+static ft_status next_entry(ft_block_reader *b, ft_record *rec)
+{
+    const uint8_t *p = b->op, *q = b->dt;
+    uint64_t op, code;
+    ft_status st;
+
+    if (p >= b->op_end) {
+        b->op = NULL;
+        if (q != b->dt_end) {
+            b->at = block_offset(b, q);
+            return FT_ECORRUPT;     /* dts left over */
+        }
+        return FT_END;
+    }
+    b->at = block_offset(b, p);
+    if (ft_varint_get(&p, b->op_end, &op))
+        return FT_ECORRUPT;         /* cut short by its bin's end, or too long */
+    code = op & FT_OP_CODE_MASK;
+    if (code == FT_OP_RECORD) {
+        b->op = p;
+        b->at = ft_mp_offset(&b->r);
+        st = ft_trace_next(&b->r, rec);
+        if (st == FT_END || (st == FT_OK && rec->type == FT_REC_EVENTS)) {
+            memset(rec, 0, sizeof *rec);
+            return FT_ECORRUPT;     /* no record left for it, or one that cannot go there */
+        }
+        return st;
+    }
+    if (code >= FT_OP_EVENT_CODES)
+        return FT_ECORRUPT;
+    b->at = block_offset(b, q);
+    if (ft_varint_get(&q, b->dt_end, &rec->u.ev.dt))
+        return FT_ECORRUPT;         /* fewer dts than events, or a bad one */
+    b->op = p;
+    b->dt = q;
+    rec->type = FT_OP_EVENT_BASE + (int)code;
+    rec->u.ev.fid = op >> FT_OP_SHIFT;
+    return FT_OK;
+}
+
+ft_status ft_block_next(ft_block_reader *b, ft_record *rec)
+{
+    ft_status st;
+
+    for (;;) {
+        if (b->op) {
+            memset(rec, 0, sizeof *rec);
+            st = next_entry(b, rec);
+            if (st != FT_END)
+                return st;
+        }
+        b->at = ft_mp_offset(&b->r);
+        st = ft_trace_next(&b->r, rec);
+        if (st || rec->type != FT_REC_EVENTS)
+            return st;
+        /* An EVENTS record: expand it (an empty one stands for nothing). */
+        b->op = rec->u.events.ops;
+        b->op_end = b->op + rec->u.events.ops_len;
+        b->dt = rec->u.events.dts;
+        b->dt_end = b->dt + rec->u.events.dts_len;
+    }
 }

@@ -15,9 +15,17 @@
 #include <stdint.h>
 #include "ft_buf.h"
 #include "ft_mpack.h"
+#include "ft_events.h"
 
-#define FT_FORMAT_VERSION 1  /* major: files of another major version are refused */
-#define FT_FORMAT_MINOR 3    /* minor: compatible additions (FORMAT.md, version history) */
+#define FT_FORMAT_VERSION 2  /* major, written; read: 1 and 2, others are refused */
+#define FT_FORMAT_VERSION_MIN 1
+#define FT_FORMAT_MINOR 0    /* minor: compatible additions (FORMAT.md, version history) */
+
+/* A major version this build reads. */
+static inline int ft_format_version_known(uint64_t v)
+{
+    return v >= FT_FORMAT_VERSION_MIN && v <= FT_FORMAT_VERSION;
+}
 
 enum ft_rec_type {
     FT_REC_UNKNOWN = 0,  /* decoder only: a record of a type this build does not know */
@@ -30,6 +38,8 @@ enum ft_rec_type {
     FT_REC_UNWIND = 18,
     FT_REC_YIELD = 19,
     FT_REC_RESUME = 20,
+    /* 2.0: a run of events packed into two varint streams (FORMAT.md §4.4.1). */
+    FT_REC_EVENTS = 21,
     /* 1.2: optional records (types 64-127, which older decoders skip). */
     FT_REC_MARKER = 64,
     FT_REC_INTERVAL = 65,
@@ -152,6 +162,8 @@ typedef struct ft_record {
         } marker;
         /* ALLOC and FREE (size is 0 for a FREE). */
         struct { uint64_t dt, addr, size; } mem;
+        /* EVENTS: its two streams, pointing into the block (ft_block_next expands them). */
+        struct { const uint8_t *ops, *dts; size_t ops_len, dts_len; } events;
     } u;
 } ft_record;
 
@@ -162,6 +174,48 @@ typedef struct ft_record {
  * positioned after them (use ft_trace_read_header / _trailer to decode those instead).
  * Errors: FT_ETRUNC, FT_ECORRUPT (r is not advanced; ft_mp_offset(r) is where). */
 ft_status ft_trace_next(ft_mp_reader *r, ft_record *rec);
+
+/* Encode an EVENTS record [21, ops, dts] from its two streams (FORMAT.md §4.4.1). */
+ft_status ft_trace_put_events(ft_buf *b, const uint8_t *ops, size_t ops_len,
+                              const uint8_t *dts, size_t dts_len);
+
+/* ---- a block's records, EVENTS expanded (FORMAT.md §4.4.1) ----
+ *
+ * What every reader of chunks uses instead of calling ft_trace_next itself: the same
+ * records, except that an EVENTS record comes back as the sequence it stands for, one event
+ * record (CALL .. RESUME, with dt and fid) per event entry and, at each placeholder, the
+ * next record of the block. A fault inside an EVENTS record is FT_ECORRUPT after every
+ * event before it; `at` is then the fault's offset in the block (else the offset of the
+ * record last read), for messages. After an error the block is not to be read further. */
+typedef struct ft_block_reader {
+    ft_mp_reader r;                 /* the block's records */
+    const uint8_t *op, *op_end;     /* the ops left of the EVENTS record being expanded;
+                                       op is NULL when none is */
+    const uint8_t *dt, *dt_end;     /* its dts left */
+    size_t at;
+} ft_block_reader;
+
+void ft_block_init(ft_block_reader *b, const void *data, size_t len);
+ft_status ft_block_next(ft_block_reader *b, ft_record *rec);
+
+/* The next record, when it is an event of an EVENTS record that decodes without a fault:
+ * 1 with the event's fields set; 0 otherwise (ft_block_next then takes it, and reports
+ * whatever fault there is). For readers that count every nanosecond per event. */
+static inline int ft_block_fast_event(ft_block_reader *b, int *type, uint64_t *dt,
+                                      uint64_t *fid)
+{
+    const uint8_t *p = b->op, *q = b->dt;
+    uint64_t op;
+
+    if (!p || p >= b->op_end || ft_varint_get(&p, b->op_end, &op) ||
+        (op & FT_OP_CODE_MASK) >= FT_OP_EVENT_CODES || ft_varint_get(&q, b->dt_end, dt))
+        return 0;
+    b->op = p;
+    b->dt = q;
+    *type = FT_OP_EVENT_BASE + (int)(op & FT_OP_CODE_MASK);
+    *fid = op >> FT_OP_SHIFT;
+    return 1;
+}
 
 /* ---- markers (FORMAT.md §4.6) ---- */
 
@@ -199,7 +253,7 @@ ft_status ft_trace_next_field(ft_mp_reader *r, ft_field *f);
  * Missing required keys → FT_ECORRUPT; unknown keys are ignored; optional keys (1.1) may
  * be absent, but a known key of the wrong type, optional or not, is FT_ECORRUPT. Any minor
  * version is read. The struct is overwritten, not freed first: fini it before reusing it.
- * format_version other than 1 → FT_EVERSION (h is still filled as far as it could be).
+ * format_version other than 1 or 2 → FT_EVERSION (h is still filled as far as it could be).
  * On any other error h is left zeroed and r is not advanced. */
 ft_status ft_trace_read_header(ft_mp_reader *r, ft_header *h);
 ft_status ft_trace_read_trailer(ft_mp_reader *r, ft_trailer *t);

@@ -152,7 +152,7 @@ push(ft_tstate **tsp, int type, PyObject *code, PyObject *globals,
         return -1;
     now = ft_clock_fast();
 #ifdef FT_EXCTRACK
-    if (FT_UNLIKELY(ts->buf.len >= ts->limit))
+    if (FT_UNLIKELY(ft_tstate_full(ts)))
         push_slow(ts, type, *fid, now);
     else
 #endif
@@ -185,7 +185,7 @@ pop(ft_tstate *ts, int type, uint32_t fid, uint32_t gen, void *frame,
 
     if (FT_LIKELY(ft_g.active && ft_g.gen == gen)) {
 #ifdef FT_EXCTRACK
-        if (FT_UNLIKELY(ts->buf.len >= ts->limit)) {
+        if (FT_UNLIKELY(ft_tstate_full(ts))) {
             pop_slow(ts, type, fid, frame, co);
             return;
         }

@@ -94,35 +94,71 @@ static void update_name(ft_tstate *ts, int find)
     ft_exc_restore(&exc);
 }
 
-static size_t full_limit(const ft_tstate *ts)
+/* Where the parts of a buffer of ts->cap lie: [CHUNK room][EVENTS head][ops, cap][room for
+ * the dts' head][dts, cap][records, cap]. flush() closes the gaps between them. */
+static inline uint8_t *dts_start(const ft_tstate *ts)
 {
-    return ts->buf.cap - FT_EVENT_MAX + 1;
+    return ft_tstate_ops(ts) + ts->cap + FT_DTS_HEAD;
+}
+
+static inline uint8_t *recs_start(const ft_tstate *ts)
+{
+    return dts_start(ts) + ts->cap;
+}
+
+static inline size_t buffer_bytes(size_t cap)
+{
+    return FT_CHUNK_HEAD + FT_EVENTS_HEAD + cap + FT_DTS_HEAD + 2 * cap;
+}
+
+/* Events that surely fit before the chunk must end: an op and a dt of the largest size
+ * each, and no more entries than max_entries. */
+static uint32_t room(const ft_tstate *ts)
+{
+    size_t ops = (size_t)(ft_tstate_ops(ts) + ts->cap - ts->op_at) / FT_OP_MAX;
+    size_t dts = (size_t)(dts_start(ts) + ts->cap - ts->dt_at) / FT_VARINT_MAX;
+    size_t left = ts->n < ts->max_entries ? ts->max_entries - ts->n : 0;
+
+    if (dts < ops)
+        ops = dts;
+    return (uint32_t)(left < ops ? left : ops);
 }
 
 /* While the thread's name is looked for, the next event takes the slow path (which looks
- * it up): a limit at the current length, so that a marker or memory record put in between
+ * it up): a limit at the current count, so that a marker or memory record put in between
  * (put_record) does not let that event through on the fast path. Threads that allocate
  * between every two calls would otherwise never be looked up again. */
 static void set_limit(ft_tstate *ts)
 {
-    size_t limit = full_limit(ts);
-
-    if (ts->muted || ts->exc_hold) {
+    if (ts->muted || ts->exc_hold || !ts->base) {
         ts->limit = 0;
         return;
     }
-    if (ts->name_tries > 0 && ts->buf.len < limit)
-        limit = ts->buf.len;
-    ts->limit = limit;
+    ts->limit = ts->name_tries > 0 ? ts->n : ts->n + room(ts);
+}
+
+/* An empty chunk in the buffer at base (or none). */
+static void start_chunk(ft_tstate *ts)
+{
+    ts->n = 0;
+    ts->nrec = 0;
+    ts->nmem = 0;
+    ts->rec_len = 0;
+    ts->t0 = ts->last_ns;
+    if (ts->base) {
+        ts->op_at = ft_tstate_ops(ts);
+        ts->dt_at = dts_start(ts);
+    } else {
+        ts->op_at = ts->dt_at = NULL;
+        ts->cap = 0;
+    }
+    ts->limit = 0;
 }
 
 static void forget_buffer(ft_tstate *ts)
 {
     ts->base = NULL;
-    ts->buf.ptr = NULL;
-    ts->buf.cap = 0;
-    ts->buf.len = 0;
-    ts->limit = 0;
+    start_chunk(ts);
 }
 
 static void free_buffer(ft_tstate *ts)
@@ -131,32 +167,53 @@ static void free_buffer(ft_tstate *ts)
     forget_buffer(ts);
 }
 
-/* Hand the buffer's events to the writer, which takes the buffer over. find: see
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* Close the gaps of the buffer: the EVENTS record [21, ops, dts] followed by the records
+ * its placeholders stand for, from base + FT_CHUNK_HEAD on, in one run. Its length. */
+static size_t pack_chunk(ft_tstate *ts)
+{
+    uint8_t *ops = ft_tstate_ops(ts), *p = ops - FT_EVENTS_HEAD;
+    size_t ops_len = (size_t)(ts->op_at - ops);
+    size_t dts_len = (size_t)(ts->dt_at - dts_start(ts));
+    uint8_t *q = ts->op_at;
+
+    p[0] = 0x93;
+    p[1] = FT_REC_EVENTS;
+    p[2] = 0xc6;
+    put_be32(p + 3, (uint32_t)ops_len);
+    q[0] = 0xc6;
+    put_be32(q + 1, (uint32_t)dts_len);
+    memmove(q + FT_DTS_HEAD, dts_start(ts), dts_len);
+    memmove(q + FT_DTS_HEAD + dts_len, recs_start(ts), ts->rec_len);
+    return FT_EVENTS_HEAD + ops_len + FT_DTS_HEAD + dts_len + ts->rec_len;
+}
+
+/* Hand the buffer's chunk to the writer, which takes the buffer over. find: see
  * update_name. keep: the thread goes on recording; it gets a buffer back (a spare one, or
  * none: make_room allocates), else it is left without one. */
 static void flush(ft_tstate *ts, int find, int keep)
 {
     uint8_t *next;
+    size_t len, cap = ts->cap;
 
-    if (!ts->base || ts->buf.len == 0)
+    if (!ts->base || ts->n == 0)
         return;
     update_name(ts, find);
-    next = ft_writer_put_chunk(ts->base, FT_CHUNK_HEAD + ts->buf.cap, FT_CHUNK_HEAD,
-                               ts->buf.len, ts->nevents, ts->nmem, ts->tid, ts->seq, ts->t0,
+    len = pack_chunk(ts);
+    next = ft_writer_put_chunk(ts->base, buffer_bytes(cap), FT_CHUNK_HEAD, len,
+                               ts->n - ts->nrec, ts->nmem, ts->tid, ts->seq, ts->t0,
                                ts->name, ts->name_len, keep);
     ts->seq++;
-    ts->nevents = 0;
-    ts->nmem = 0;
-    ts->t0 = ts->last_ns;
-    if (next) {
-        size_t cap = ts->buf.cap;
-        ts->base = next;
-        ts->buf.ptr = next + FT_CHUNK_HEAD;
-        ts->buf.cap = cap;
-        ts->buf.len = 0;
-    } else {
-        forget_buffer(ts);
-    }
+    ts->base = next;
+    ts->cap = next ? cap : 0;
+    start_chunk(ts);
 }
 
 /* Runs when the thread-state dict holding it is cleared: the thread is ending (or a native
@@ -200,14 +257,13 @@ static void install_sentinel(ft_tstate *ts)
 
 static int alloc_buffer(ft_tstate *ts)
 {
-    ts->base = malloc(FT_CHUNK_HEAD + buffer_size);
+    size_t cap = buffer_size / 2;
+
+    ts->base = malloc(buffer_bytes(cap));
     if (!ts->base)
         return -1;
-    ts->buf.ptr = ts->base + FT_CHUNK_HEAD;
-    ts->buf.cap = buffer_size;
-    ts->buf.len = 0;
-    ts->nevents = 0;
-    ts->t0 = ts->last_ns;
+    ts->cap = cap;
+    start_chunk(ts);
     if (ts->need_sentinel && ft_g.st)
         install_sentinel(ts);
     return 0;
@@ -237,6 +293,7 @@ static ft_tstate *attach(void)
     ts->ident = PyThread_get_thread_ident();
     ts->name_tries = NAME_TRIES;
     ts->need_sentinel = 1;
+    ts->max_entries = (uint32_t)(buffer_size / 4);
     ts->last_ns = ts->t0 = ft_clock_now();
     /* The process's first thread (tid == pid on Linux; in a fork child, the thread that
      * forked) is the interpreter's main thread: named so even when threading is never
@@ -274,7 +331,7 @@ static int make_room(ft_tstate *ts)
             ts->name_tries--;
             update_name(ts, 1);
         }
-        if (ts->buf.len >= full_limit(ts))
+        if (room(ts) == 0)
             flush(ts, 1, 1);
     }
     if (!ts->base && alloc_buffer(ts)) {
@@ -285,9 +342,10 @@ static int make_room(ft_tstate *ts)
     return 0;
 }
 
+/* The record goes to the records part, its placeholder to the ops (FORMAT.md §4.4.1). */
 int ft_tstate_put_record(ft_tstate *ts, const uint8_t *rec, size_t n)
 {
-    if (!ts->base || n > ts->buf.cap - ts->buf.len) {
+    if (!ts->base || n > ts->cap - ts->rec_len || room(ts) == 0) {
         int failed;
         ft_mem_busy++;
         if (ts->base)
@@ -297,34 +355,30 @@ int ft_tstate_put_record(ft_tstate *ts, const uint8_t *rec, size_t n)
         if (failed)
             return -1;
     }
-    if (n > ts->buf.cap - ts->buf.len)
+    if (n > ts->cap - ts->rec_len) {
+        set_limit(ts);
         return -1;
-    memcpy(ts->buf.ptr + ts->buf.len, rec, n);
-    ts->buf.len += n;
-    /* The next event takes the slow path if this left less than an event's room. */
+    }
+    memcpy(recs_start(ts) + ts->rec_len, rec, n);
+    ts->rec_len += n;
+    *ts->op_at++ = FT_OP_RECORD;
+    ts->n++;
+    ts->nrec++;
+    /* The next event takes the slow path if this left no room for it. */
     set_limit(ts);
     return 0;
-}
-
-/* The limit after a change of muted or exc_hold. */
-static void reset_limit(ft_tstate *ts)
-{
-    if (!ts->base)
-        ts->limit = 0;      /* no buffer: the next event allocates one (make_room) */
-    else
-        set_limit(ts);
 }
 
 void ft_tstate_mute(ft_tstate *ts, int on)
 {
     ts->muted = on;
-    reset_limit(ts);
+    set_limit(ts);     /* without a buffer: 0, and make_room allocates one */
 }
 
 void ft_tstate_hold(ft_tstate *ts, int on)
 {
     ts->exc_hold = on;
-    reset_limit(ts);
+    set_limit(ts);     /* without a buffer: 0, and make_room allocates one */
 }
 
 void ft_tstate_flush_all(void)

@@ -20,23 +20,39 @@
 #include "session.h"
 #include "clock.h"
 #include "ft_trace.h"
+#include "ft_events.h"
 
-/* Events part of a thread's buffer. 64–256 KiB compress alike (ratio within 2%, same
- * speed); 128 KiB keeps a chunk in L2 while it is compressed and bounds what a crash loses. */
+/* A thread's buffer (buffer_size bytes, FT_DEFAULT_BUFFER_SIZE by default) is the room for
+ * one chunk's EVENTS record (FORMAT.md §4.4.1): its ops and dts streams get half of it
+ * each, and the chunk's other records (markers, memory records) another half beside them.
+ * A chunk ends when either stream may not hold one more event, or at buffer_size / 4
+ * entries: so it keeps at most that many events, as when an event record took 4 bytes or
+ * more (what a killed process may lose per thread). 64–256 KiB compress alike; 128 KiB
+ * keeps a chunk in L2 while it is compressed. */
 #define FT_DEFAULT_BUFFER_SIZE (128u << 10)
 
 /* Room kept before the events for the CHUNK record (writer.h), thread name included. */
 #define FT_THREAD_NAME_MAX 192
 #define FT_CHUNK_HEAD 256
+/* The EVENTS record's head before the ops (fixarray, type, bin 32 head), and the dts'
+ * bin 32 head after them. */
+#define FT_EVENTS_HEAD 7
+#define FT_DTS_HEAD 5
 
 typedef struct ft_tstate {
-    ft_buf buf;                 /* the chunk's events; buf.ptr is base + FT_CHUNK_HEAD */
-    size_t limit;               /* the hot path takes the slow path once buf.len >= limit */
+    /* The hot path's fields first. */
+    uint8_t *op_at;             /* where the next op goes (ops stream) */
+    uint8_t *dt_at;             /* where the next dt goes (dts stream) */
+    uint32_t n;                 /* entries (events and placeholders) in the chunk */
+    uint32_t limit;             /* the hot path takes the slow path once n >= limit */
     uint64_t last_ns;           /* time of the previous event: the next event's dt base */
-    uint64_t t0;                /* the current chunk's t0 */
-    uint64_t nevents;           /* events in the current chunk */
-    uint64_t nmem;              /* memory records in it (memory.h) */
     uint8_t *base;              /* NULL when the thread has no buffer */
+    size_t cap;                 /* bytes of each stream and of the records part */
+    size_t rec_len;             /* bytes of records (markers, memory) in the chunk */
+    uint32_t nrec;              /* those records: the placeholders among the n entries */
+    uint32_t max_entries;       /* buffer_size / 4 */
+    uint64_t t0;                /* the current chunk's t0 */
+    uint64_t nmem;              /* memory records in it (memory.h) */
     uint64_t tid;               /* gettid() */
     unsigned long ident;        /* threading.get_ident(), to look the thread's name up */
     uint64_t seq;               /* next chunk's sequence number */
@@ -115,14 +131,27 @@ static inline ft_tstate *ft_tstate_current(void)
     return ft_tstate_attach();
 }
 
-/* Record one event at time now. The clock of a push is re-read after a slow path, so that
- * writing a chunk is charged to the caller rather than to the function being entered. A time
- * before the previous event's (ft_clock_fast re-anchored in between: clock.h) is taken as
- * the previous event's, as FORMAT.md wants times that never decrease within a thread. */
+/* The chunk's streams (tstate.c lays the buffer out). */
+static inline uint8_t *ft_tstate_ops(const ft_tstate *ts)
+{
+    return ts->base + FT_CHUNK_HEAD + FT_EVENTS_HEAD;
+}
+
+/* Every event takes the slow path now (a full chunk, no buffer, a hold, a mute). */
+static inline int ft_tstate_full(const ft_tstate *ts)
+{
+    return ts->n >= ts->limit;
+}
+
+/* Record one event at time now: its op and its dt appended to the chunk's two streams
+ * (FORMAT.md §4.4.1). The clock of a push is re-read after a slow path, so that writing a
+ * chunk is charged to the caller rather than to the function being entered. A time before
+ * the previous event's (ft_clock_fast re-anchored in between: clock.h) is taken as the
+ * previous event's, as FORMAT.md wants times that never decrease within a thread. */
 static inline __attribute__((always_inline)) void
 ft_tstate_put(ft_tstate *ts, int type, uint32_t fid, uint64_t now)
 {
-    if (FT_UNLIKELY(ts->buf.len >= ts->limit)) {
+    if (FT_UNLIKELY(ft_tstate_full(ts))) {
         if (ft_tstate_make_room(ts))
             return;
         if (ft_rec_is_push(type))
@@ -130,9 +159,11 @@ ft_tstate_put(ft_tstate *ts, int type, uint32_t fid, uint64_t now)
     }
     if (FT_UNLIKELY(now < ts->last_ns))
         now = ts->last_ns;
-    ft_trace_put_event(&ts->buf, type, now - ts->last_ns, fid);
+    ts->op_at += ft_varint_put(ts->op_at, ((uint64_t)fid << FT_OP_SHIFT) |
+                                          (uint64_t)(type - FT_OP_EVENT_BASE));
+    ts->dt_at += ft_varint_put(ts->dt_at, now - ts->last_ns);
     ts->last_ns = now;
-    ts->nevents++;
+    ts->n++;
 }
 
 #endif

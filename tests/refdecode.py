@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Reference decoder for functiontrace raw trace files, format version 1 (any minor: 1.0-1.3).
+"""Reference decoder for functiontrace raw trace files, format versions 1 (any minor: 1.0-1.3)
+and 2 (2.0: the packed EVENTS record, expanded here into the records it stands for).
 
 Written from FORMAT.md alone, for readability rather than speed: it is the yardstick the C
 reader (format/, build/ftdump) is compared with. Needs only the standard library and the
@@ -31,7 +32,9 @@ Policy where FORMAT.md leaves room (build/ftdump follows the same rules):
 - an event whose fid has no earlier FUNC, and a second FUNC for one fid, are reported but
   kept (the first definition is the one in `functions`);
 - absolute times wrap modulo 2**64, as unsigned 64-bit arithmetic does;
-- msgpack bin is accepted where a str is expected;
+- msgpack bin is accepted where a str is expected (not the other way: EVENTS' streams
+  must be bin);
+- an EVENTS record may appear in a file of either major version;
 - a marker's or memory record's time is the last event's (or t0) plus its dt, modulo 2**64
   like event times;
   marker fields whose value has a type FORMAT.md does not list are left out of the dump.
@@ -50,6 +53,9 @@ MAX_DEPTH = 64
 
 HEADER, CHUNK, FUNC, TRAILER = 1, 2, 3, 4
 EVENTS = {16: "CALL", 17: "RETURN", 18: "UNWIND", 19: "YIELD", 20: "RESUME"}
+PACKED = 21                   # 2.0: EVENTS (FORMAT.md §4.4.1)
+PLACEHOLDER = 7               # its op code for "the next record of the block"
+VERSIONS = (1, 2)             # major versions read
 MARKER, INTERVAL = 64, 65     # 1.2 (FORMAT.md §4.6)
 ALLOC, FREE = 66, 67          # 1.3 (FORMAT.md §4.7)
 
@@ -80,6 +86,10 @@ class Truncated(Corrupt):
 
 class Str(bytes):
     """A msgpack str (or bin): raw bytes, decoded to text only for presentation."""
+
+
+class Bin(Str):
+    """A msgpack bin."""
 
 
 class Pairs(list):
@@ -134,9 +144,10 @@ class MsgpackReader:
             return None
         if tag in (0xC2, 0xC3):
             return tag == 0xC3
-        if tag in (0xC4, 0xC5, 0xC6, 0xD9, 0xDA, 0xDB):   # bin 8/16/32, str 8/16/32
-            size = {0xC4: 1, 0xC5: 2, 0xC6: 4, 0xD9: 1, 0xDA: 2, 0xDB: 4}[tag]
-            return Str(self.take(self.uint_be(size)))
+        if tag in (0xC4, 0xC5, 0xC6):                     # bin 8/16/32
+            return Bin(self.take(self.uint_be({0xC4: 1, 0xC5: 2, 0xC6: 4}[tag])))
+        if tag in (0xD9, 0xDA, 0xDB):                     # str 8/16/32
+            return Str(self.take(self.uint_be({0xD9: 1, 0xDA: 2, 0xDB: 4}[tag])))
         if tag in (0xC7, 0xC8, 0xC9):                     # ext 8/16/32
             n = self.uint_be({0xC7: 1, 0xC8: 2, 0xC9: 4}[tag])
             return ("ext", self.take(1)[0], self.take(n))
@@ -197,6 +208,7 @@ def is_fields(v):
 FIELDS[MARKER] = [is_uint, is_str, is_str, is_fields]
 FIELDS[INTERVAL] = [is_uint, is_uint, is_str, is_str, is_fields]
 FIELDS[ALLOC] = [is_uint, is_uint, is_uint]
+FIELDS[PACKED] = [lambda v: isinstance(v, Bin)] * 2
 FIELDS[FREE] = [is_uint, is_uint]
 
 
@@ -276,7 +288,7 @@ def decode_header(block):
             raise Corrupt("header: %s is not a %s" % (name, kind))
         header[name] = value                # a repeated key: the last one wins
     # A newer version may have other required keys: report the version, not the keys.
-    if header.get("format_version", 1) != 1:
+    if header.get("format_version", 1) not in VERSIONS:
         raise Corrupt("format version %d in the header" % header["format_version"])
     missing = [key for key, _ in HEADER_KEYS if key not in header]
     if missing:
@@ -424,7 +436,7 @@ def decode_raw(path):
         err.append((0, "not a functiontrace trace"))
         return res
     version = int.from_bytes(data[16:18], "little")
-    if version != 1:
+    if version not in VERSIONS:
         err.append((16, "format version %d" % version))
         return res
 
@@ -443,16 +455,76 @@ def decode_raw(path):
     return res
 
 
-def decode_block(block, offset, res, defined):
-    rd = MsgpackReader(block)
-    chunk = None
-    seen_known = False
+def varint(data, pos):
+    """An unsigned LEB128 varint of data at pos: (value, next pos). Corrupt when data ends
+    inside it, or it is longer than 10 bytes or past 64 bits."""
+    value = shift = 0
+    for _ in range(10):
+        if pos >= len(data):
+            raise Corrupt("varint cut short")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            if value >= 1 << 64:
+                raise Corrupt("varint past 64 bits")
+            return value, pos
+        shift += 7
+    raise Corrupt("varint longer than 10 bytes")
+
+
+def records(rd):
+    """The records of a block as (offset, record or None at the end), EVENTS records
+    expanded into the event records and placeholders' records they stand for (FORMAT.md
+    §4.4.1). Offsets in messages about an EVENTS record's streams count from the start of
+    the stream."""
     while True:
         at = rd.pos
         try:
             rec = read_record(rd)
         except Corrupt as e:
             raise Corrupt("record at %d: %s" % (at, e))
+        if rec is None or rec[0] != PACKED:
+            yield at, rec
+            if rec is None:
+                return
+            continue
+        ops, dts = rec[1][:2]
+        o = d = 0
+        while o < len(ops):
+            try:
+                op, o = varint(ops, o)
+            except Corrupt as e:
+                raise Corrupt("record at %d: EVENTS op %d: %s" % (at, o, e))
+            code = op & 7
+            if code == PLACEHOLDER:
+                pat = rd.pos
+                try:
+                    taken = read_record(rd)
+                except Corrupt as e:
+                    raise Corrupt("record at %d: %s" % (pat, e))
+                if taken is None:
+                    raise Corrupt("record at %d: EVENTS placeholder with no record left" % at)
+                if taken[0] == PACKED:
+                    raise Corrupt("record at %d: EVENTS placeholder takes an EVENTS record" % pat)
+                yield pat, taken
+                continue
+            if code >= len(EVENTS):
+                raise Corrupt("record at %d: EVENTS op code %d" % (at, code))
+            try:
+                dt, d = varint(dts, d)
+            except Corrupt as e:
+                raise Corrupt("record at %d: EVENTS dt %d: %s" % (at, d, e))
+            yield at, (16 + code, [dt, op >> 3])
+        if d != len(dts):
+            raise Corrupt("record at %d: EVENTS dts has %d bytes left over" % (at, len(dts) - d))
+
+
+def decode_block(block, offset, res, defined):
+    rd = MsgpackReader(block)
+    chunk = None
+    seen_known = False
+    for at, rec in records(rd):
         if rec is None:
             return
         rtype, fields = rec

@@ -137,11 +137,9 @@ def test_truncated_at_many_offsets(real_trace, tmp_path):
 # ---- flipped bytes ------------------------------------------------------------------------
 
 def events_in_block(content):
+    """Events of a block, EVENTS records (2.0) expanded."""
     rd = refdecode.MsgpackReader(content)
-    n = 0
-    while (rec := refdecode.read_record(rd)) is not None:
-        n += rec[0] in refdecode.EVENTS
-    return n
+    return sum(rec[0] in refdecode.EVENTS for _, rec in refdecode.records(rd) if rec)
 
 
 @pytest.mark.parametrize("where", ["frame-header", "middle", "checksum"])
@@ -261,12 +259,12 @@ def test_not_a_trace(tmp_path, kind):
 
 def test_future_major_version(tmp_path):
     d = run_dir(tmp_path)
-    t = tb.Trace(tb.header(100), version=2).calls(100, 0, ["from_v2"]).trailer()
-    v2 = t.write(d / "100.ftrace")
+    t = tb.Trace(tb.header(100), version=3).calls(100, 0, ["from_v3"]).trailer()
+    v3 = t.write(d / "100.ftrace")
     res = convert(d, tmp_path / "p.json")
     assert res.rc == 1 and res.profile is None, res.stderr
-    assert res.problems(v2) == [
-        (0, "trace format version 2; this ft-convert reads version 1")], res.stderr
+    assert res.problems(v3) == [
+        (0, "trace format version 3; this ft-convert reads versions 1 to 2")], res.stderr
     tb.Trace(tb.header(101, ppid=100, start_reason="child")).calls(101, 0, ["good"]) \
         .trailer().write(d / "101.ftrace")
     res = convert(d, tmp_path / "p.json")
@@ -274,13 +272,13 @@ def test_future_major_version(tmp_path):
 
 
 def test_header_of_another_major_version(tmp_path):
-    """A version-1 signature over a header that says version 2: said, and read as 1."""
+    """A version-1 signature over a header that says version 3: said, and read as 1."""
     d = run_dir(tmp_path)
-    path = tb.Trace(tb.header(100, format_version=2)).calls(100, 0, ["f"]).trailer() \
+    path = tb.Trace(tb.header(100, format_version=3)).calls(100, 0, ["f"]).trailer() \
         .write(d / "100.ftrace")
     res = convert(d, tmp_path / "p.json")
     assert res.rc == 3, res.stderr
-    assert any(o == 24 and "version 2" in r for o, r in res.problems(path)), res.stderr
+    assert any(o == 24 and "version 3" in r for o, r in res.problems(path)), res.stderr
     assert res.names() == {"f"}
 
 
@@ -305,6 +303,65 @@ def test_future_minor_version_is_read_cleanly(tmp_path):
     assert res.events == 4 and res.names() == {"outer", "inner"}
     (thread,) = ffprofile.threads(res.profile)
     assert thread.children_of("outer") == {"inner"}
+    ffprofiler_check(res.out, "profile", "info")
+
+# Each way an EVENTS record (2.0, FORMAT.md §4.4.1) can be corrupt, after three good events
+# (CALL outer, CALL inner, RETURN inner), followed by events of `later`: (ops after the good
+# ones, dts after theirs, records after the EVENTS record, where the fault is: "op" at the
+# first op after the good ones, "dt+k" k bytes after their dts, "end" the block's end,
+# "recs" the first record after the EVENTS record; and
+# the events of `later` read before the fault is met).
+GOOD_OPS = bytes([0 << 3 | 0, 1 << 3 | 0, 1 << 3 | 1])
+GOOD_DTS = bytes([5, 6, 7])
+LATER = bytes([2 << 3 | 0, 2 << 3 | 1])
+EVENTS_FAULTS = {
+    "op-cut-short": (b"\x80", b"", [], "op", 0),
+    "op-too-long": (b"\x80" * 10 + b"\x00" + LATER, b"\x01\x01", [], "op", 0),
+    "code-5": (bytes([2 << 3 | 5]) + LATER, b"\x01\x01\x01", [], "op", 0),
+    "code-6": (bytes([2 << 3 | 6]) + LATER, b"\x01\x01\x01", [], "op", 0),
+    "dts-too-short": (LATER, b"\x01", [], "dt+1", 1),
+    "dts-left-over": (LATER, b"\x01\x01\x09", [], "dt+2", 2),
+    "placeholder-without-record": (b"\x07" + LATER, b"\x01\x01", [], "end", 0),
+    "placeholder-taking-events": (b"\x07" + LATER, b"\x01\x01",
+                                  [[21, b"", b""]], "recs", 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EVENTS_FAULTS))
+def test_corrupt_events_record(tmp_path, case):
+    """The events before the fault are converted, the fault is named with the file, the
+    frame's offset and the byte in it, and the exit status says the input was damaged;
+    the reference decoder sees the same fault and the same events before it."""
+    ops, dts, recs, where, later = EVENTS_FAULTS[case]
+    d = run_dir(tmp_path)
+    t = tb.Trace(tb.header(100, format_version=2), version=2)
+    t.block(*[[tb.FUNC, i, 0, n, "mod", "/a.py", 1 + i] for i, n in
+              enumerate(["outer", "inner", "later"])])
+    head = tb.pack([tb.CHUNK, 1, 0, tb.MONO0 + 10, "MainThread"])
+    all_ops, all_dts = GOOD_OPS + ops, GOOD_DTS + dts
+    body = head + b"\x93" + tb.pack(21) + tb.bin32(all_ops) + tb.bin32(all_dts) + \
+        b"".join(tb.bin_record(r) for r in recs)
+    frame_at = 24 + sum(len(f) for f in t.frames)
+    t.frames.append(tb.frame(body))
+    t.trailer()
+    path = t.write(d / "100.ftrace")
+    ops_at = len(head) + 2 + 5
+    dts_at = ops_at + len(all_ops) + 5
+    fault = {"op": ops_at + len(GOOD_OPS), "dt+1": dts_at + len(GOOD_DTS) + 1,
+             "dt+2": dts_at + len(GOOD_DTS) + 2, "end": len(body),
+             "recs": len(body) - sum(len(tb.bin_record(r)) for r in recs)}[where]
+    res = convert(d, tmp_path / "p.json")
+    assert res.rc == 3, res.stderr
+    assert res.problems(path) == [
+        (frame_at, "record at byte %d of the frame: corrupt data; rest of the frame skipped"
+         % fault)], res.stderr
+    want = [("CALL", 0), ("CALL", 1), ("RETURN", 1), ("CALL", 2), ("RETURN", 2)][:3 + later]
+    assert res.names() == {"outer", "inner"} | ({"later"} if later else set())
+    assert res.events == len(want)
+    ref = refdecode.read_trace(str(path))
+    assert len(ref["errors"]) == 1 and ref["errors"][0][0] == frame_at, ref["errors"]
+    (thread,) = ref["threads"].values()
+    assert [(k, f) for _, k, f in thread["events"]] == want
     ffprofiler_check(res.out, "profile", "info")
 
 

@@ -30,7 +30,7 @@ def convert(*args, env=None):
 
 
 def known_run(root, run=RUN, host="host-a", wall=1_700_000_000_000_000_000, clock0=T0,
-              cut_pid=None):
+              cut_pid=None, version=2):
     """Two processes with calls of known times (µs after the run start):
 
     pid 100, thread 100 "MainThread":
@@ -42,7 +42,7 @@ def known_run(root, run=RUN, host="host-a", wall=1_700_000_000_000_000_000, cloc
     """
     d = root / run
     a = Trace(100, clock0, clock0 + 10000 * US, host=host, wall_anchor_ns=wall,
-              argv=["app.py", "--n", "3"], run_id=run)
+              argv=["app.py", "--n", "3"], run_id=run, version=version)
     a.thread(100, "MainThread")
     a.call(100, clock0, "main")
     a.call(100, clock0 + 1000 * US, "work")
@@ -62,11 +62,37 @@ def known_run(root, run=RUN, host="host-a", wall=1_700_000_000_000_000_000, cloc
     a.write(d / "100.ftrace")
     b = Trace(200, clock0 + 3900 * US, clock0 + 4600 * US, host=host,
               wall_anchor_ns=wall + 3900 * US, argv=["child.py"], ppid=100, run_id=run,
-              start_reason="child")
+              start_reason="child", version=version)
     b.thread(200, "MainThread")
     b.span(200, clock0 + 4000 * US, clock0 + 4500 * US, "<module>")
     b.write(d / "200.ftrace", trailer=cut_pid != 200)
     return d
+
+
+def test_both_format_versions_convert_alike(tmp_path):
+    """The same events, markers among them, written one record per event (1.x) and packed
+    into EVENTS records with placeholders (2.0): the same profile, byte for byte."""
+    out = []
+    for version in (1, 2):
+        d = known_run(tmp_path / str(version) / "traces", version=version)
+        t = Trace(300, T0, T0 + 100 * US, run_id=RUN, ppid=100, start_reason="child",
+                  argv=["m.py"], version=version)
+        t.thread(300, "MainThread")
+        t.call(300, T0 + 1 * US, "outer")
+        t.marker(300, T0 + 1 * US, "user", "first")     # right after the first event
+        t.marker(300, T0 + 2 * US, "log", "WARNING", {"message": "m", "level": 30})
+        t.span(300, T0 + 3 * US, T0 + 4 * US, "inner")
+        t.marker(300, T0 + 6 * US, "import", "json", {"module": "json"}, start=T0 + 5 * US)
+        t.ret(300, T0 + 7 * US, "outer")
+        t.marker(300, T0 + 9 * US, "user", "after")    # after the last event
+        t.write(d / "300.ftrace")
+        res = convert(d, "-o", tmp_path / ("%d.json" % version))
+        assert res.returncode == 0, res.stderr
+        # The Process markers name each file: the one difference allowed.
+        out.append((tmp_path / ("%d.json" % version)).read_text().replace(str(d), "RUN"))
+    assert out[0] == out[1]
+    for want in ('"first"', '"WARNING"', '"after"', '"inner"', '"json"'):
+        assert want in out[1], want
 
 
 # ---- Chrome trace events ----
@@ -138,8 +164,9 @@ MAIN_EVENTS = [
 ]
 
 
-def test_chrome_events_are_exact(tmp_path):
-    known_run(tmp_path / "traces")
+@pytest.mark.parametrize("version", [1, 2])
+def test_chrome_events_are_exact(tmp_path, version):
+    known_run(tmp_path / "traces", version=version)
     res = convert(tmp_path / "traces", "--format", "chrome", "-o", tmp_path / "c.json")
     assert res.returncode == 0, res.stderr
     threads, pnames, tnames = load_chrome(tmp_path / "c.json")
@@ -202,8 +229,9 @@ def summary_rows(text):
     return out
 
 
-def test_summary_is_exact(tmp_path):
-    known_run(tmp_path / "traces")
+@pytest.mark.parametrize("version", [1, 2])
+def test_summary_is_exact(tmp_path, version):
+    known_run(tmp_path / "traces", version=version)
     res = convert("--summary", tmp_path / "traces")
     assert res.returncode == 0, res.stderr
     rows = summary_rows(res.stdout)

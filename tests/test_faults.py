@@ -21,9 +21,9 @@ from conftest import CONVERT, ROOT, env_for_recording
 
 FTDUMP = ROOT / "build" / "ftdump"
 
-# FT_DEFAULT_BUFFER_SIZE (record/tstate.h): the events part of a thread's chunk. An event
-# record is a msgpack array [type, dt, fid] of at least 4 bytes (FORMAT.md §4.4), so a
-# chunk holds at most this many events: what a thread may lose when the process is killed.
+# FT_DEFAULT_BUFFER_SIZE (record/tstate.h): a thread's buffer. A chunk ends at a quarter of
+# it in entries (events and the markers among them, FORMAT.md §4.4.1), so it holds at most
+# this many events: what a thread may lose when the process is killed.
 CHUNK_BYTES = 128 << 10
 CHUNK_EVENTS_MAX = CHUNK_BYTES // 4
 
@@ -92,7 +92,7 @@ KILLED = """
 
 # The writer's two ways (record/writer.c): inline, a full chunk is in the file before its
 # thread records again, so a thread loses at most the chunk it was filling; with the
-# compressor thread (the default on 2+ CPUs), at most two more chunks of the process are not
+# compressor thread (FUNCTIONTRACE_WRITER=thread), at most two more chunks of the process are not
 # written yet (the one it is at, and one queued), which may both be this thread's.
 WRITER_LOSS = {"inline": 1, "thread": 3}
 

@@ -53,6 +53,43 @@ def pack(v):
     raise TypeError(v)
 
 
+def varint(v):
+    """Unsigned LEB128 (FORMAT.md §4.4.1)."""
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def bin32(b):
+    return b"\xc6" + struct.pack(">I", len(b)) + b
+
+
+EVENT_TYPES = (16, 17, 18, 19, 20)
+
+
+def packed(records):
+    """The records of a chunk after its CHUNK record, in 2.0 form: one EVENTS record whose
+    ops hold the events and a placeholder for each other record, then those records."""
+    ops, dts, rest = b"", b"", []
+    for rec in records:
+        if isinstance(rec, list) and rec[0] in EVENT_TYPES:
+            ops += varint(rec[2] << 3 | rec[0] - 16)
+            dts += varint(rec[1])
+        else:
+            ops += varint(7)
+            rest.append(rec if isinstance(rec, bytes) else pack(rec))
+    return b"\x93" + pack(21) + bin32(ops) + bin32(dts) + b"".join(rest)
+
+
+def bin_record(rec):
+    """pack(), with bytes fields as msgpack bin (EVENTS' streams)."""
+    return bytes([0x90 | len(rec)]) + b"".join(bin32(v) if isinstance(v, bytes) else pack(v)
+                                               for v in rec)
+
+
 def frame(content):
     return zstandard.ZstdCompressor(write_checksum=True, write_content_size=True).compress(content)
 

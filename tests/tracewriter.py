@@ -7,22 +7,25 @@ tracebuild (the bad-input tests' writer); this adds whole processes, threads and
 
 import struct
 
-from tracebuild import frame, pack as _mp
+from tracebuild import frame, pack as _mp, packed
 
-SIGNATURE = struct.pack("<II", 0x184D2A5F, 16) + b"FTRACE\0\0" + struct.pack("<H", 1) + bytes(6)
+SIGNATURE = struct.pack("<II", 0x184D2A5F, 16) + b"FTRACE\0\0"
 CALL, RETURN = 16, 17
 MARKER, INTERVAL = 64, 65
 
 
 class Trace:
-    """One process. Times are absolute clock ns; events are added per thread in time order."""
+    """One process. Times are absolute clock ns; events are added per thread in time order.
+    version: the format written, 2 (chunks as EVENTS records, as the recorder writes them)
+    or 1 (one record per event)."""
 
     def __init__(self, pid, start_ns, end_ns, host="host-a", wall_anchor_ns=1_700_000_000_000_000_000,
-                 argv=("app.py",), ppid=1, run_id=None, start_reason="run"):
+                 argv=("app.py",), ppid=1, run_id=None, start_reason="run", version=2):
+        self.version = version
         # A run's id ends with its first process's pid (ft-convert checks that it has it).
         run_id = run_id or "20250101-000000-%d" % pid
         self.header = {
-            "format_version": 1, "format_minor": 1, "run_id": run_id, "pid": pid, "ppid": ppid,
+            "format_version": version, "format_minor": 1 if version == 1 else 0, "run_id": run_id, "pid": pid, "ppid": ppid,
             "hostname": host, "python_version": "3.12.1", "python_implementation": "CPython",
             "executable": "/usr/bin/python3", "argv": list(argv), "cwd": "/tmp",
             "clock": "CLOCK_MONOTONIC", "clock_resolution_ns": 1, "start_ns": start_ns,
@@ -71,30 +74,32 @@ class Trace:
                 break
             t, dur, kind, name, fields = m
             if dur is None:
-                out.append(_mp([MARKER, t - last, kind, name, fields]))
+                out.append([MARKER, t - last, kind, name, fields])
             else:
-                out.append(_mp([INTERVAL, t - last, dur, kind, name, fields]))
+                out.append([INTERVAL, t - last, dur, kind, name, fields])
             done[0] += 1
         return out
 
     def write(self, path, trailer=True):
-        out = [SIGNATURE, frame(_mp([1, self.header]))]
+        out = [SIGNATURE + struct.pack("<H", self.version) + bytes(6),
+               frame(_mp([1, self.header]))]
         if self.funcs:
             out.append(frame(b"".join(_mp(f) for f in self.funcs)))
         events = 0
         for tid, (name, evs) in self.threads.items():
             evs = sorted(evs, key=lambda e: e[1])
             t0 = evs[0][1] if evs else self.header["start_ns"]
-            blk = [_mp([2, tid, 0, t0, name])]
+            recs = []
             last = t0
             done = [0]
             for typ, t, fid in evs:
-                blk.extend(self._marker_records(tid, t - 1, last, done))
-                blk.append(_mp([typ, t - last, fid]))
+                recs.extend(self._marker_records(tid, t - 1, last, done))
+                recs.append([typ, t - last, fid])
                 last = t
-            blk.extend(self._marker_records(tid, None, last, done))
+            recs.extend(self._marker_records(tid, None, last, done))
             events += len(evs)
-            out.append(frame(b"".join(blk)))
+            body = packed(recs) if self.version >= 2 else b"".join(_mp(r) for r in recs)
+            out.append(frame(_mp([2, tid, 0, t0, name]) + body))
         if trailer:
             out.append(frame(_mp([4, {
                 "end_ns": self.end_ns, "events": events, "chunks": len(self.threads),

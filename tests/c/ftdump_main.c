@@ -284,16 +284,19 @@ static void add_marker(dump *d, dchunk *c, uint64_t now, const ft_record *rec)
 /* One data block; see the policy in tests/refdecode.py. */
 static void data_frame(dump *d, const ft_frame *fm)
 {
+    ft_block_reader b;
     ft_mp_reader r;
     ft_record rec;
     dchunk *c = NULL;
     uint64_t now = 0;
     int seen_known = 0;
 
-    ft_mp_reader_init(&r, fm->data, fm->len);
+    /* EVENTS records (2.0) come expanded: the dump of a packed chunk is that of its 1.x
+     * form, as in refdecode.py. */
+    ft_block_init(&b, fm->data, fm->len);
     for (;;) {
-        size_t at = ft_mp_offset(&r);
-        ft_status st = ft_trace_next(&r, &rec);
+        ft_status st = ft_block_next(&b, &rec);
+        size_t at = b.at;
         if (st == FT_END)
             return;
         if (st) {

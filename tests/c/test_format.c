@@ -632,7 +632,7 @@ static void test_header_variants(void)
                     continue;
                 ft_mp_put_cstr(&b, keys[k]);
                 if (k == 0)
-                    ft_mp_put_uint(&b, variant == 1 ? 2 : 1);
+                    ft_mp_put_uint(&b, variant == 1 ? 3 : 1);    /* 3: unknown major */
                 else if (k == 8)
                     ft_mp_put_array(&b, 0);
                 else if (k == 13)
@@ -657,7 +657,7 @@ static void test_header_variants(void)
                 CHECK(d.argc == 0 && d.wall_anchor_ns == INT64_MIN && streq(d.mode, "mode") &&
                       d.format_minor == 0 && d.start_reason == NULL);
             if (want == FT_EVERSION)
-                CHECK(d.format_version == 2);
+                CHECK(d.format_version == 3);
             ft_header_fini(&d);
             ft_buf_fini(&b);
         }
@@ -1080,9 +1080,9 @@ static void test_file_roundtrip(const char *tmpdir)
     char path[512];
 
     build_file(&f);
-    CHECK(memcmp(f.file.ptr, "\x5f\x2a\x4d\x18\x10\0\0\0FTRACE\0\0\x01\0\0\0\0\0\0\0", 24) == 0);
+    CHECK(memcmp(f.file.ptr, "\x5f\x2a\x4d\x18\x10\0\0\0FTRACE\0\0\x02\0\0\0\0\0\0\0", 24) == 0);
     CHECK_ST(ft_file_reader_open_mem(f.file.ptr, f.file.len, &fr, &version), FT_OK);
-    CHECK(version == 1 && ft_file_reader_size(fr) == f.file.len);
+    CHECK(version == 2 && ft_file_reader_size(fr) == f.file.len);
     CHECK(read_frames(&f, fr, &errors, &first) == f.n && errors == 0);
     ft_file_reader_free(fr);
 
@@ -1243,16 +1243,21 @@ static void test_file_signature(const char *tmpdir)
     memcpy(sig, b.ptr, b.len);
     CHECK_ST(ft_file_reader_open_mem(sig, 10, &fr, NULL), FT_ETRUNC);
     CHECK_ST(ft_file_reader_open_mem(sig, 24, &fr, &version), FT_OK);
-    CHECK(version == 1);
+    CHECK(version == 2);
     CHECK_ST(ft_file_reader_next(fr, &fm), FT_END);
     ft_file_reader_free(fr);
-    /* reserved bytes are ignored; another version is refused and named */
+    /* reserved bytes are ignored; version 1 is still read; another version is refused and
+     * named */
     sig[20] = 0x55;
     CHECK_ST(ft_file_reader_open_mem(sig, 24, &fr, &version), FT_OK);
     ft_file_reader_free(fr);
-    sig[16] = 2;
+    sig[16] = 1;
+    CHECK_ST(ft_file_reader_open_mem(sig, 24, &fr, &version), FT_OK);
+    CHECK(version == 1);
+    ft_file_reader_free(fr);
+    sig[16] = 3;
     CHECK_ST(ft_file_reader_open_mem(sig, 24, &fr, &version), FT_EVERSION);
-    CHECK(version == 2 && fr == NULL);
+    CHECK(version == 3 && fr == NULL);
     sig[8] = 'X';
     CHECK_ST(ft_file_reader_open_mem(sig, 24, &fr, &version), FT_EFOREIGN);
     /* 1..3 stray bytes after the signature: a cut-off frame */
@@ -1315,6 +1320,227 @@ static size_t mutate(uint8_t *buf, size_t len, size_t cap)
     return len;
 }
 
+/* ---- EVENTS (2.0, FORMAT.md §4.4.1) ---- */
+
+typedef struct ev_entry { int type; uint64_t dt, fid; } ev_entry;
+
+/* The entries of the test chunk: events of every kind, with values whose varints take 1 to
+ * 10 bytes, and two placeholders (a MARKER, an ALLOC). type 0: placeholder. */
+static const ev_entry ev_seq[] = {
+    {FT_REC_CALL, 10, 3}, {0, 0, 0}, {FT_REC_RETURN, 5, 3}, {FT_REC_CALL, 200, 5000},
+    {FT_REC_RESUME, 70000, 1u << 20}, {0, 0, 0}, {FT_REC_YIELD, 0, 1u << 20},
+    {FT_REC_UNWIND, UINT64_MAX, 0xffffffffu}, {FT_REC_RETURN, 1ull << 40, 5000},
+};
+#define EV_N (sizeof ev_seq / sizeof ev_seq[0])
+
+static void put_placeholder_record(ft_buf *b, int which)
+{
+    if (which == 0) {
+        ft_trace_put_marker(b, FT_REC_MARKER, 7, 0, "user", 4, "m", 1, 0);
+    } else {
+        ft_buf_reserve(b, FT_MEM_MAX);
+        ft_trace_put_alloc(b, 9, 0x1000, 64);
+    }
+}
+
+/* The chunk in 1.x form (packed = 0) or as CHUNK, EVENTS, the placeholders' records. */
+static void build_ev_chunk(ft_buf *b, int packed)
+{
+    uint8_t ops[EV_N * FT_OP_MAX], dts[EV_N * FT_VARINT_MAX];
+    size_t no = 0, nd = 0;
+    int k = 0;
+
+    ft_buf_init(b);
+    ft_trace_put_chunk(b, 9, 0, 1000, "t", 1);
+    for (size_t i = 0; i < EV_N; i++) {
+        if (!ev_seq[i].type) {
+            if (packed)
+                ops[no++] = FT_OP_RECORD;
+            else
+                put_placeholder_record(b, k++);
+            continue;
+        }
+        if (packed) {
+            no += ft_varint_put(ops + no, ev_seq[i].fid << FT_OP_SHIFT |
+                                          (uint64_t)(ev_seq[i].type - FT_OP_EVENT_BASE));
+            nd += ft_varint_put(dts + nd, ev_seq[i].dt);
+        } else {
+            ft_buf_reserve(b, FT_EVENT_MAX);
+            ft_trace_put_event(b, ev_seq[i].type, ev_seq[i].dt, ev_seq[i].fid);
+        }
+    }
+    if (packed) {
+        CHECK_ST(ft_trace_put_events(b, ops, no, dts, nd), FT_OK);
+        put_placeholder_record(b, 0);
+        put_placeholder_record(b, 1);
+    }
+}
+
+/* Reads the block with ft_block_next (fast path too when `fast`), checking each record
+ * against the test chunk; returns how many entries matched before the end or a fault, and
+ * the status that ended it. */
+static size_t read_ev_chunk(const uint8_t *p, size_t n, int fast, ft_status *end, size_t *at)
+{
+    ft_block_reader br;
+    ft_record rec;
+    size_t i = 0;
+    int k = 0, seen_chunk = 0;
+
+    ft_block_init(&br, p, n);
+    for (;;) {
+        int type;
+        uint64_t dt, fid;
+        if (fast && seen_chunk && ft_block_fast_event(&br, &type, &dt, &fid)) {
+            rec.type = type;
+            rec.u.ev.dt = dt;
+            rec.u.ev.fid = fid;
+        } else {
+            ft_status st = ft_block_next(&br, &rec);
+            if (st) {
+                *end = st;
+                *at = br.at;
+                return i;
+            }
+        }
+        if (rec.type == FT_REC_CHUNK) {
+            CHECK(!seen_chunk && rec.u.chunk.tid == 9);
+            seen_chunk = 1;
+            continue;
+        }
+        if (i >= EV_N) {
+            CHECK(!"a record past the end of the test chunk");
+            *end = FT_ECORRUPT;
+            return i;
+        }
+        if (ev_seq[i].type) {
+            if (!CHECK(rec.type == ev_seq[i].type && rec.u.ev.dt == ev_seq[i].dt &&
+                       rec.u.ev.fid == ev_seq[i].fid))
+                fprintf(stderr, "  entry %zu: type %d dt %" PRIu64 " fid %" PRIu64 "\n", i,
+                        rec.type, rec.u.ev.dt, rec.u.ev.fid);
+        } else if (k++ == 0) {
+            CHECK(rec.type == FT_REC_MARKER && rec.u.marker.dt == 7 && rec.u.marker.name.len == 1);
+        } else {
+            CHECK(rec.type == FT_REC_ALLOC && rec.u.mem.addr == 0x1000 && rec.u.mem.size == 64);
+        }
+        i++;
+    }
+}
+
+static void test_events(void)
+{
+    ft_buf v1, v2, b;
+    ft_status end;
+    size_t at, got;
+
+    /* both forms decode to the same records, through either path */
+    build_ev_chunk(&v1, 0);
+    build_ev_chunk(&v2, 1);
+    for (int fast = 0; fast < 2; fast++) {
+        got = read_ev_chunk(v1.ptr, v1.len, fast, &end, &at);
+        CHECK(got == EV_N && end == FT_END);
+        got = read_ev_chunk(v2.ptr, v2.len, fast, &end, &at);
+        CHECK(got == EV_N && end == FT_END);
+    }
+    CHECK(v2.len < v1.len);
+
+    /* cut anywhere: never a wrong record, and the cut is reported (a cut inside the EVENTS
+     * record is a record cut short; after it, a placeholder that finds no record), except
+     * right after the CHUNK record, where the block is a whole empty chunk */
+    ft_buf_init(&b);
+    ft_trace_put_chunk(&b, 9, 0, 1000, "t", 1);
+    for (size_t cut = 0; cut < v2.len; cut++) {
+        uint8_t *exact = malloc(cut ? cut : 1);
+        memcpy(exact, v2.ptr, cut);
+        got = read_ev_chunk(exact, cut, cut & 1, &end, &at);
+        CHECK(got < EV_N);
+        if (cut == 0 || cut == b.len)
+            CHECK(end == FT_END && got == 0);
+        else if (!CHECK(end == FT_ETRUNC || end == FT_ECORRUPT))
+            fprintf(stderr, "  cut at %zu: status %d after %zu\n", cut, end, got);
+        free(exact);
+    }
+    ft_buf_fini(&b);
+
+    /* each way an EVENTS record can be corrupt: the entries before the fault stand, and
+     * the fault is named where it is */
+    {
+        struct {
+            const char *what;
+            uint8_t ops[16];
+            size_t nops;
+            uint8_t dts[16];
+            size_t ndts;
+            int records;        /* records after the EVENTS record */
+            size_t good;        /* entries read before the fault */
+            size_t fault;       /* offset of the fault from the start of ops (dts: 100 + i) */
+        } cases[] = {
+            {"op cut short", {0x18, 0x80}, 2, {1}, 1, 0, 1, 1},
+            {"op of 11 bytes", {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                0x00}, 11, {0}, 0, 0, 0, 0},
+            {"code 5", {0x18, 0x05}, 2, {1, 1}, 2, 0, 1, 1},
+            {"code 6", {0x0e}, 1, {1}, 1, 0, 0, 0},
+            {"dts too short", {0x18, 0x19}, 2, {1}, 1, 0, 1, 101},
+            {"dt cut short", {0x18}, 1, {0x80}, 1, 0, 0, 100},
+            {"dts left over", {0x18}, 1, {1, 2}, 2, 0, 1, 101},
+            {"placeholder without a record", {0x18, 0x07}, 2, {1}, 1, 0, 1, 200},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            ft_block_reader br;
+            ft_record rec;
+            size_t chunk_len, ops_at, dts_at, good = 0;
+            ft_status st;
+
+            ft_buf_init(&b);
+            ft_trace_put_chunk(&b, 9, 0, 1000, "t", 1);
+            chunk_len = b.len;
+            ft_trace_put_events(&b, cases[i].ops, cases[i].nops, cases[i].dts, cases[i].ndts);
+            ops_at = chunk_len + 7;                     /* fixarray, type, bin 32 head */
+            dts_at = ops_at + cases[i].nops + 5;
+            ft_block_init(&br, b.ptr, b.len);
+            CHECK(ft_block_next(&br, &rec) == FT_OK && rec.type == FT_REC_CHUNK);
+            while ((st = ft_block_next(&br, &rec)) == FT_OK)
+                good++;
+            if (!CHECK(st == FT_ECORRUPT && good == cases[i].good))
+                fprintf(stderr, "  %s: status %d after %zu\n", cases[i].what, st, good);
+            if (cases[i].fault >= 200)
+                CHECK(br.at == b.len);
+            else if (cases[i].fault >= 100)
+                CHECK(br.at == dts_at + cases[i].fault - 100);
+            else if (!CHECK(br.at == ops_at + cases[i].fault))
+                fprintf(stderr, "  %s: at %zu, want %zu\n", cases[i].what, br.at,
+                        ops_at + cases[i].fault);
+            ft_buf_fini(&b);
+        }
+    }
+
+    /* a placeholder may not stand for another EVENTS record; streams must be bin */
+    {
+        static const uint8_t op7[] = {FT_OP_RECORD}, none[1] = {0};
+        ft_block_reader br;
+        ft_record rec;
+        ft_mp_reader r;
+
+        ft_buf_init(&b);
+        ft_trace_put_events(&b, op7, 1, none, 0);
+        ft_trace_put_events(&b, none, 0, none, 0);
+        ft_block_init(&br, b.ptr, b.len);
+        CHECK_ST(ft_block_next(&br, &rec), FT_ECORRUPT);
+        /* an empty EVENTS record stands for nothing */
+        ft_block_init(&br, b.ptr + 13, b.len - 13);     /* after the first: 2 + 5 + 1 + 5 */
+        CHECK_ST(ft_block_next(&br, &rec), FT_END);
+        b.len = 0;
+        ft_mp_put_array(&b, 3);
+        ft_mp_put_uint(&b, FT_REC_EVENTS);
+        ft_mp_put_str(&b, "", 0);
+        ft_mp_put_str(&b, "", 0);
+        ft_mp_reader_init(&r, b.ptr, b.len);
+        CHECK_ST(ft_trace_next(&r, &rec), FT_ECORRUPT);
+        ft_buf_fini(&b);
+    }
+    ft_buf_fini(&v1);
+    ft_buf_fini(&v2);
+}
+
 /* Decodes a block every way there is; nothing may read outside it or loop. */
 static void decode_block_all_ways(const uint8_t *p, size_t n)
 {
@@ -1327,7 +1553,7 @@ static void decode_block_all_ways(const uint8_t *p, size_t n)
 
     ft_mp_reader_init(&r, p, n);
     if (ft_trace_read_header(&r, &h) != FT_OK)
-        CHECK(r.p == r.start || h.format_version != 1);
+        CHECK(r.p == r.start || !ft_format_version_known(h.format_version));
     ft_header_fini(&h);
     ft_mp_reader_init(&r, p, n);
     if (ft_trace_read_trailer(&r, &t) != FT_OK)
@@ -1344,6 +1570,15 @@ static void decode_block_all_ways(const uint8_t *p, size_t n)
         CHECK(r.p > before && r.p <= r.end);
     }
     CHECK(guard <= (int)n + 1);
+    {
+        /* expanded: at most one record or entry per byte */
+        ft_block_reader br;
+        int steps = 0;
+        ft_block_init(&br, p, n);
+        while (steps++ <= (int)n && ft_block_next(&br, &rec) == FT_OK)
+            CHECK(br.at <= n);
+        CHECK(steps <= (int)n + 1);
+    }
 }
 
 static void test_random_damage(void)
@@ -1522,6 +1757,7 @@ int main(int argc, char **argv)
     test_record_errors();
     test_markers();
     test_memory_records();
+    test_events();
     test_file_signature(tmpdir);
     test_file_roundtrip(tmpdir);
     test_file_damage();

@@ -1,6 +1,6 @@
 /* fuzz_decode.c — libFuzzer target for the decoder of format/: the file reader (signature,
- * zstd frames, resync after bad ones) and the record decoder (ft_trace_next, HEADER and
- * TRAILER maps).
+ * zstd frames, resync after bad ones) and the record decoder (ft_block_next, which expands
+ * EVENTS records, and HEADER and TRAILER maps).
  *
  * Every input is read twice. First as a whole trace file, the way ft-convert reads one:
  * each frame's block is decoded record by record. Most mutations of a real trace break a
@@ -25,12 +25,13 @@ static volatile uint64_t sink;
 static uint64_t decode_block(const uint8_t *data, size_t len)
 {
     ft_mp_reader r;
+    ft_block_reader b;
     ft_record rec;
     uint64_t sum = 0;
     ft_status st;
 
-    ft_mp_reader_init(&r, data, len);
-    while ((st = ft_trace_next(&r, &rec)) == FT_OK) {
+    ft_block_init(&b, data, len);
+    while ((st = ft_block_next(&b, &rec)) == FT_OK) {
         sum += (uint64_t)rec.type;
         if (ft_rec_is_event(rec.type))
             sum += rec.u.ev.dt ^ rec.u.ev.fid;
