@@ -782,7 +782,9 @@ static ft_status add_counter(ft_ff_sink *s, const ft_proc *p, const ft_ff_proces
         uint64_t end = all[i].t + COUNTER_STEP_NS, last = all[i].t;
         int64_t sum = 0;
         for (; i < n && all[i].t < end; i++) {
-            sum += all[i].d;
+            /* Sizes come from the file: a damaged one may be anything. Saturate. */
+            if (__builtin_add_overflow(sum, all[i].d, &sum))
+                sum = all[i].d > 0 ? INT64_MAX : INT64_MIN;
             last = all[i].t;
         }
         if ((st = counter_push(c, last - base, sum)))
