@@ -59,7 +59,7 @@ static inline int ft_varint_get(const uint8_t **p, const uint8_t *end, uint64_t 
 
     for (unsigned shift = 0; q < end; shift += 7) {
         uint8_t b = *q++;
-        if (shift == 63 && b > 1)
+        if (shift == 63 && b > 1)   /* past 64 bits, or a continuation past 10 bytes */
             return -2;
         r |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) {
@@ -67,8 +67,6 @@ static inline int ft_varint_get(const uint8_t **p, const uint8_t *end, uint64_t 
             *p = q;
             return 0;
         }
-        if (shift == 63)
-            return -2;
     }
     return -1;
 }

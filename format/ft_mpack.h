@@ -49,6 +49,17 @@ static inline void ft_mp_w_uint(ft_buf *b, uint64_t v)
     }
 }
 
+/* The 5-byte head of a bin 32 of n bytes, at p (for a caller that writes the bytes
+ * before it knows their count, and so always uses bin 32). */
+static inline void ft_mp_bin32_head(uint8_t *p, uint32_t n)
+{
+    p[0] = 0xc6;
+    p[1] = (uint8_t)(n >> 24);
+    p[2] = (uint8_t)(n >> 16);
+    p[3] = (uint8_t)(n >> 8);
+    p[4] = (uint8_t)n;
+}
+
 /* Signed: non-negative values are written as uint (as msgpack recommends). */
 void ft_mp_w_int(ft_buf *b, int64_t v);
 /* Headers: n elements/pairs follow. Max 5 bytes. */

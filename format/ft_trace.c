@@ -668,19 +668,6 @@ void ft_trailer_fini(ft_trailer *t)
     memset(t, 0, sizeof *t);
 }
 
-/* bin 32 always: the recorder fills its head in after the stream, and decoders take any. */
-static void put_bin32_head(ft_buf *b, size_t n)
-{
-    uint8_t *p = b->ptr + b->len;
-
-    p[0] = 0xc6;
-    p[1] = (uint8_t)(n >> 24);
-    p[2] = (uint8_t)(n >> 16);
-    p[3] = (uint8_t)(n >> 8);
-    p[4] = (uint8_t)n;
-    b->len += 5;
-}
-
 ft_status ft_trace_put_events(ft_buf *b, const uint8_t *ops, size_t ops_len,
                               const uint8_t *dts, size_t dts_len)
 {
@@ -692,11 +679,13 @@ ft_status ft_trace_put_events(ft_buf *b, const uint8_t *ops, size_t ops_len,
         return st;
     ft_mp_w_array(b, 3);
     ft_mp_w_uint(b, FT_REC_EVENTS);
-    put_bin32_head(b, ops_len);
+    ft_mp_bin32_head(b->ptr + b->len, (uint32_t)ops_len);      /* bin 32, as the recorder */
+    b->len += 5;
     if (ops_len)
         memcpy(b->ptr + b->len, ops, ops_len);
     b->len += ops_len;
-    put_bin32_head(b, dts_len);
+    ft_mp_bin32_head(b->ptr + b->len, (uint32_t)dts_len);
+    b->len += 5;
     if (dts_len)
         memcpy(b->ptr + b->len, dts, dts_len);
     b->len += dts_len;

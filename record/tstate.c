@@ -112,12 +112,12 @@ static inline size_t buffer_bytes(size_t cap)
 }
 
 /* Events that surely fit before the chunk must end: an op and a dt of the largest size
- * each, and no more entries than max_entries. */
+ * each, and no more than cap / 2 (buffer_size / 4) entries in all. */
 static uint32_t room(const ft_tstate *ts)
 {
     size_t ops = (size_t)(ft_tstate_ops(ts) + ts->cap - ts->op_at) / FT_OP_MAX;
     size_t dts = (size_t)(dts_start(ts) + ts->cap - ts->dt_at) / FT_VARINT_MAX;
-    size_t left = ts->n < ts->max_entries ? ts->max_entries - ts->n : 0;
+    size_t max = ts->cap / 2, left = ts->n < max ? max - ts->n : 0;
 
     if (dts < ops)
         ops = dts;
@@ -167,14 +167,6 @@ static void free_buffer(ft_tstate *ts)
     forget_buffer(ts);
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* Close the gaps of the buffer: the EVENTS record [21, ops, dts] followed by the records
  * its placeholders stand for, from base + FT_CHUNK_HEAD on, in one run. Its length. */
 static size_t pack_chunk(ft_tstate *ts)
@@ -186,10 +178,8 @@ static size_t pack_chunk(ft_tstate *ts)
 
     p[0] = 0x93;
     p[1] = FT_REC_EVENTS;
-    p[2] = 0xc6;
-    put_be32(p + 3, (uint32_t)ops_len);
-    q[0] = 0xc6;
-    put_be32(q + 1, (uint32_t)dts_len);
+    ft_mp_bin32_head(p + 2, (uint32_t)ops_len);
+    ft_mp_bin32_head(q, (uint32_t)dts_len);
     memmove(q + FT_DTS_HEAD, dts_start(ts), dts_len);
     memmove(q + FT_DTS_HEAD + dts_len, recs_start(ts), ts->rec_len);
     return FT_EVENTS_HEAD + ops_len + FT_DTS_HEAD + dts_len + ts->rec_len;
@@ -293,7 +283,6 @@ static ft_tstate *attach(void)
     ts->ident = PyThread_get_thread_ident();
     ts->name_tries = NAME_TRIES;
     ts->need_sentinel = 1;
-    ts->max_entries = (uint32_t)(buffer_size / 4);
     ts->last_ns = ts->t0 = ft_clock_now();
     /* The process's first thread (tid == pid on Linux; in a fork child, the thread that
      * forked) is the interpreter's main thread: named so even when threading is never

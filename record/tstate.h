@@ -50,7 +50,6 @@ typedef struct ft_tstate {
     size_t cap;                 /* bytes of each stream and of the records part */
     size_t rec_len;             /* bytes of records (markers, memory) in the chunk */
     uint32_t nrec;              /* those records: the placeholders among the n entries */
-    uint32_t max_entries;       /* buffer_size / 4 */
     uint64_t t0;                /* the current chunk's t0 */
     uint64_t nmem;              /* memory records in it (memory.h) */
     uint64_t tid;               /* gettid() */
